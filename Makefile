@@ -1,0 +1,37 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+WORKERS ?= 2
+export FLASK_APP := kiosk
+
+.PHONY: install translations db run test bench clean
+
+# Re-install only when the dependencies change.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+# Fuzzy Tibetan entries are compiled in on purpose: an unreviewed Tibetan
+# sentence serves a Tibetan reader better than an English fallback.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d kiosk/translations
+
+# Migrate the database under instance/, create the admin account, load demo data once.
+db: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask setup --demo-if-empty
+
+run: db
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - 'kiosk:create_app()'
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

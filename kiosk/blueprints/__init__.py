@@ -1,0 +1,20 @@
+"""One blueprint per area. The tool shop is registered twice: on phones at / and on the tablet at /kiosk.
+
+Its views are written once; `kiosk.web.surface()` tells them which layout to use and
+whether the device may remember the resident (a phone may, the tablet never does).
+"""
+
+
+def register_blueprints(app):
+    from .auth.views import bp as auth_bp
+    from .home.views import bp as home_bp
+    from .kiosk.views import bp as kiosk_bp
+    from .staff.views import bp as staff_bp
+    from .tools.views import bp as tools_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
+    app.register_blueprint(tools_bp)
+    app.register_blueprint(tools_bp, url_prefix="/kiosk", name="kiosk_tools")
+    app.register_blueprint(auth_bp, url_prefix="/staff")
+    app.register_blueprint(staff_bp, url_prefix="/staff")

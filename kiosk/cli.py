@@ -1,0 +1,58 @@
+"""Command-line tasks: `flask setup` (admin account, demo data) and `flask staff create`."""
+import secrets
+
+import click
+from flask import current_app
+from sqlalchemy import func, select
+
+from .auth import create_staff
+from .extensions import db
+from .models import StaffUser, Tool
+
+
+def init_app(app):
+    app.cli.add_command(setup)
+    app.cli.add_command(staff)
+
+
+@click.command()
+@click.option("--demo-if-empty", is_flag=True, help="Load the demo hall when there are no tools yet.")
+def setup(demo_if_empty):
+    """Create the first admin account (user name `admin`) and, if asked, the demo hall."""
+    if db.session.scalar(select(func.count()).select_from(StaffUser)) == 0:
+        password = current_app.config.get("ADMIN_PASSWORD")
+        shown = not password
+        password = password or secrets.token_urlsafe(12)
+        create_staff("admin", password, role="admin", display_name="Admin")
+        if shown:
+            # Printed once: it is not kept anywhere in clear text.
+            click.echo(f"Created the admin account. User name: admin  Password: {password}")
+            click.echo("Write it down now; set KIOSK_ADMIN_PASSWORD to choose your own.")
+        else:
+            click.echo("Created the admin account (password from KIOSK_ADMIN_PASSWORD).")
+    if demo_if_empty and db.session.scalar(select(func.count()).select_from(Tool)) == 0:
+        from .demo import load_demo
+
+        load_demo()
+        click.echo("Loaded the demo hall.")
+
+
+@click.group()
+def staff():
+    """Staff accounts."""
+
+
+@staff.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["staff", "admin"]), default="staff")
+@click.option("--name", "display_name", default=None, help="The name shown in the back office.")
+@click.password_option(help="At least 10 characters.")
+def create(username, role, display_name, password):
+    """Create a staff account (asks for the password twice)."""
+    if db.session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower())):
+        raise click.ClickException(f"The user name {username!r} is taken.")
+    try:
+        user = create_staff(username, password, role=role, display_name=display_name)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.role} {user.username}.")

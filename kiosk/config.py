@@ -1,0 +1,87 @@
+"""Configuration: defaults here, then instance/config.py, then KIOSK_* environment variables."""
+import os
+import secrets
+from pathlib import Path
+
+
+class Defaults:
+    # Filled in by load_config(): the SQLite file lives under instance/.
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    BASE_URL = "http://localhost:8000"
+    TIMEZONE = "Asia/Shanghai"  # Lhasa keeps Beijing time
+    MAX_OPEN_LOANS = 3
+    DEFAULT_LOAN_DAYS = 7
+    # The tablet page can stay open all day: the CSRF token lives as long as the
+    # session (which the idle reset clears), not a fixed hour.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = False
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    BABEL_DEFAULT_LOCALE = "zh_Hans"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_Hans", "bo", "en")
+    # Seconds of no touch before the tablet asks "Still there?", then seconds of countdown.
+    KIOSK_IDLE_SECONDS = 75
+    KIOSK_COUNTDOWN_SECONDS = 25
+    # A receipt on the tablet goes home by itself after this many seconds.
+    KIOSK_RECEIPT_SECONDS = 20
+    # Login throttling: this many failures within the window lock the name (and the address).
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    # The phone remembers its resident this long (signed cookie).
+    RESIDENT_COOKIE_DAYS = 180
+    KIOSK_DEVICE_COOKIE_DAYS = 365 * 5
+    PAGE_SIZE = 25
+
+
+ENV_KEYS = {
+    "KIOSK_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "KIOSK_SECRET_KEY": "SECRET_KEY",
+    "KIOSK_BASE_URL": "BASE_URL",
+    "KIOSK_ADMIN_PASSWORD": "ADMIN_PASSWORD",
+    "KIOSK_TIMEZONE": "TIMEZONE",
+}
+
+
+def load_config(app, test_config=None):
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for env, key in ENV_KEYS.items():
+        if os.environ.get(env):
+            app.config[key] = os.environ[env]
+    if test_config:
+        app.config.update(test_config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'kiosk.sqlite'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _kept_secret(instance / "secret_key")
+    app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+
+
+def _kept_secret(path: Path) -> str:
+    """Generate the secret key once and keep it, so sessions and device cookies survive restarts.
+
+    Several gunicorn workers may start at once: the file is created exclusively and
+    whoever loses the race reads the winner's key.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            import time
+
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} is empty; delete it to generate a new key")
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

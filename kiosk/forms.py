@@ -1,0 +1,32 @@
+"""Form pieces shared by every resident flow: identifying with mobile + name, one-use tokens."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from .residents import InvalidMobile, normalise_mobile
+
+
+class IdentifyForm(FlaskForm):
+    mobile = StringField(_l("Mobile number"), validators=[
+        DataRequired(message=_l("Please enter your mobile number."))])
+    name = StringField(_l("Your name"), validators=[
+        DataRequired(message=_l("Please write your name.")),
+        Length(max=60, message=_l("Please write a shorter name."))])
+    building_unit = StringField(_l("Building and unit (optional)"), validators=[
+        Length(max=60, message=_l("Please write it shorter."))])
+    consent = BooleanField(_l("I agree that the hall keeps my name and mobile number "
+                              "to lend me tools and to call me about them."))
+
+    def validate_mobile(self, field):
+        try:
+            field.data = normalise_mobile(field.data)
+        except InvalidMobile:
+            raise ValidationError(_l("This is not a mobile number. It has 11 digits and starts "
+                                     "with 1, for example 138 0013 8000.")) from None
+
+
+class TokenForm(FlaskForm):
+    """A button-only POST: CSRF plus the one-use token that makes a double tap harmless."""
+
+    token = HiddenField(validators=[DataRequired(), Length(min=8, max=36)])

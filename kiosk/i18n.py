@@ -1,0 +1,36 @@
+"""Languages: zh_Hans by default, bo and en; the choice is kept in the session.
+
+On the hall tablet the idle reset clears the session, so the next resident starts in
+the default language rather than in the last one's.
+"""
+from flask import current_app, session
+from flask_babel import format_date, format_datetime, get_locale
+
+from .extensions import babel
+
+# Each language shown in its own script, so a reader finds theirs without reading the others.
+LANGUAGE_NAMES = {"bo": "བོད་ཡིག", "zh_Hans": "中文", "en": "English"}
+HTML_LANG = {"zh_Hans": "zh-Hans", "bo": "bo", "en": "en"}
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_lang() -> str:
+    return str(get_locale() or "zh_Hans")
+
+
+def init_app(app):
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories="translations")
+    app.jinja_env.globals.update(
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        html_lang=lambda: HTML_LANG.get(current_lang(), "zh-Hans"),
+        current_lang=current_lang,
+        format_date=format_date,
+        format_datetime=format_datetime,
+    )

@@ -1,0 +1,61 @@
+"""How pages are rendered and served: full pages, htmx fragments, headers, the three surfaces."""
+import uuid
+
+from flask import make_response, render_template, request
+from flask_wtf.csrf import generate_csrf
+from jinja2_fragments.flask import render_block
+
+LAYOUTS = {"kiosk": "kiosk/layout.html", "phone": "phone/layout.html", "staff": "staff/layout.html"}
+
+
+def surface() -> str:
+    """Which of the three surfaces this request is for; shared templates extend its layout."""
+    path = request.path
+    if path.startswith("/kiosk"):
+        return "kiosk"
+    if path.startswith("/staff"):
+        return "staff"
+    return "phone"
+
+
+def render(template: str, block: str | None = None, status: int = 200, **context):
+    """Render the whole page, or only `block` when htmx asks for that part of it.
+
+    One template serves both: the fragment is a block of the page, never a second copy.
+    A boosted request (a link or form under hx-boost) gets the whole page.
+    """
+    if block and request.headers.get("HX-Request") == "true" and \
+            request.headers.get("HX-Boosted") != "true":
+        html = render_block(template, block, **context)
+    else:
+        html = render_template(template, **context)
+    response = make_response(html, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def new_token() -> str:
+    """A one-use token for a form that creates something, so that a double tap creates it once."""
+    return str(uuid.uuid4())
+
+
+def init_app(app):
+    app.jinja_env.globals.update(
+        csrf_token=generate_csrf,
+        surface=surface,
+        layout=lambda: LAYOUTS[surface()],
+    )
+
+    @app.after_request
+    def _headers(response):
+        h = response.headers
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Content-Security-Policy",
+                     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                     "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+        if response.mimetype == "text/html":
+            # Pages carry names and loans; the shared tablet's back button must not bring them back.
+            h["Cache-Control"] = "no-store"
+        return response
