@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
+from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 
 from ...forms import TokenForm
@@ -18,7 +18,7 @@ class FindForm(FlaskForm):
 
 class ReturnForm(TokenForm):
     condition = RadioField(_l("How is the tool?"), choices=[
-        ("fine", _l("It is fine")), ("needs_repair", _l("It needs repair"))],
+        SelectChoice("fine", _l("It is fine")), SelectChoice("needs_repair", _l("It needs repair"))],
         validators=[DataRequired(message=_l("Please say whether the tool is fine or needs repair."))])
     note = StringField(_l("What is wrong? (optional)"), validators=[
         Length(max=200, message=_l("Please write it shorter."))])
