@@ -226,36 +226,35 @@ def add_tool(kind_id: int, staff_id: int, condition: str = "good", donated_by: s
         return tool
 
 
-def send_to_repair(tool_id: int, staff_id: int, note: str | None = None) -> Tool:
+def _move_tool(tool_id: int, staff_id: int, note: str | None, to: str, event: str,
+               allowed_from: tuple[str, ...]) -> Tool:
+    """One staff change of a tool's state, recorded as a ToolEvent with who did it."""
     with write_transaction() as s:
-        tool = s.get(Tool, tool_id)
-        if tool.status == "on_loan":
-            raise Refusal("on_loan", _l("This tool is out on loan. Check it in first."))
-        if tool.status == "retired":
-            raise Refusal("retired", _l("This tool is no longer lent out."))
-        tool.status = "in_repair"
-        s.add(ToolEvent(tool_id=tool.id, kind="to_repair", note=note, staff_id=staff_id))
+        tool = s.scalar(select(Tool).where(Tool.id == tool_id).with_for_update())
+        if tool is None:
+            raise Refusal("no_tool", _l("We could not find this tool."))
+        if tool.status not in allowed_from:
+            raise {
+                "on_loan": Refusal("on_loan", _l("This tool is out on loan. Check it in first.")),
+                "retired": Refusal("retired", _l("This tool is no longer lent out.")),
+                "in_repair": Refusal("in_repair", _l("This tool is already in repair.")),
+            }.get(tool.status, Refusal("not_in_repair", _l("This tool is not in repair.")))
+        tool.status = to
+        s.add(ToolEvent(tool_id=tool.id, kind=event, note=note, staff_id=staff_id))
         return tool
+
+
+def send_to_repair(tool_id: int, staff_id: int, note: str | None = None) -> Tool:
+    return _move_tool(tool_id, staff_id, note, "in_repair", "to_repair", allowed_from=("available",))
 
 
 def mark_repaired(tool_id: int, staff_id: int, note: str | None = None) -> Tool:
-    with write_transaction() as s:
-        tool = s.get(Tool, tool_id)
-        if tool.status != "in_repair":
-            raise Refusal("not_in_repair", _l("This tool is not in repair."))
-        tool.status = "available"
-        s.add(ToolEvent(tool_id=tool.id, kind="repaired", note=note, staff_id=staff_id))
-        return tool
+    return _move_tool(tool_id, staff_id, note, "available", "repaired", allowed_from=("in_repair",))
 
 
 def retire(tool_id: int, staff_id: int, note: str | None = None) -> Tool:
-    with write_transaction() as s:
-        tool = s.get(Tool, tool_id)
-        if tool.status == "on_loan":
-            raise Refusal("on_loan", _l("This tool is out on loan. Check it in first."))
-        tool.status = "retired"
-        s.add(ToolEvent(tool_id=tool.id, kind="retired", note=note, staff_id=staff_id))
-        return tool
+    return _move_tool(tool_id, staff_id, note, "retired", "retired",
+                      allowed_from=("available", "in_repair"))
 
 
 # --- Staff: at a glance ----------------------------------------------------------------
