@@ -1,0 +1,98 @@
+"""The tablet forgets: after a while without a touch, "Still there?" counts down, then a full reload
+of the home screen with a cleared server session. One tap on "I am still here" keeps everything."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import choose_language, free_tool_of, path_is
+
+pytestmark = pytest.mark.browser
+
+IDLE, COUNTDOWN = 2, 4  # seconds; the hall uses 75 and 25
+
+
+def fill_half(page):
+    pad = page.locator("#field-mobile .keypad")
+    for key in "13912345678":
+        pad.locator(f"button[data-key='{key}']").click()
+    page.locator("#name").fill("卓玛")
+
+
+def test_the_idle_reset_clears_a_half_filled_form(serve, tablet, shot):
+    server = serve(KIOSK_IDLE_SECONDS=IDLE, KIOSK_COUNTDOWN_SECONDS=COUNTDOWN)
+    code, _ = free_tool_of(server, "Electric drill")
+    identify = f"/kiosk/t/{code}/borrow"
+    page = tablet(server)
+    overlay = page.locator("#idle-overlay")
+    mobile, name = page.locator("#mobile"), page.locator("#name")
+
+    page.goto("/kiosk/")
+    choose_language(page, "en")
+    page.goto(identify)
+    fill_half(page)
+    shot(page, "half-filled")
+
+    # "I am still here" keeps the form as it was.
+    expect(overlay).to_be_visible(timeout=(IDLE + 3) * 1000)
+    expect(page.get_by_role("alertdialog")).to_contain_text("Still there?")
+    expect(page.locator("#idle-stay")).to_be_focused()
+    shot(page, "still-there")
+    page.locator("#idle-stay").click()
+    expect(overlay).to_be_hidden()
+    path_is(page, identify)
+    expect(mobile).to_have_value("13912345678")
+    expect(name).to_have_value("卓玛")
+    shot(page, "kept")
+
+    # Nobody answers: the countdown runs out and the home screen loads in full.
+    page.evaluate("window.leftOver = true")
+    expect(overlay).to_be_visible(timeout=(IDLE + 3) * 1000)
+    count = int(page.locator("#idle-count").inner_text())
+    assert 0 < count <= COUNTDOWN
+    shot(page, "countdown")
+    path_is_home = (IDLE + COUNTDOWN + 5) * 1000
+    expect(page).to_have_url(f"{server.url}/kiosk/", timeout=path_is_home)
+    expect(page.locator(".tiles")).to_be_visible()
+    assert page.evaluate("window.leftOver") is None, "the home screen was not a full page load"
+    # ... in the hall's default language again, not the last resident's.
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    shot(page, "home-after-reset")
+
+    # Neither the back button nor the same address brings the typing back.
+    page.go_back()
+    path_is(page, identify)
+    expect(mobile).to_have_value("")
+    expect(name).to_have_value("")
+    page.goto(identify)
+    expect(mobile).to_have_value("")
+    expect(name).to_have_value("")
+    shot(page, "empty-again")
+
+
+def test_the_idle_reset_makes_the_server_forget_the_resident(serve, tablet, shot):
+    server = serve(KIOSK_IDLE_SECONDS=IDLE, KIOSK_COUNTDOWN_SECONDS=COUNTDOWN)
+    code, _ = free_tool_of(server, "Electric drill")
+    identify = f"/kiosk/t/{code}/borrow"
+    page = tablet(server)
+
+    # A resident identifies, reaches "Please confirm" and walks away.
+    page.goto(identify)
+    fill_half(page)
+    page.locator("#consent").check()
+    page.locator("#identify-form button[type=submit]").click()
+    expect(page.locator("section.confirm")).to_contain_text("139****5678")
+    shot(page, "confirm-left-open")
+    page.goto(identify)  # the server knows them: straight to "Please confirm"
+    expect(page.locator("section.confirm")).to_be_visible()
+
+    expect(page.locator("#idle-overlay")).to_be_visible(timeout=(IDLE + 3) * 1000)
+    expect(page).to_have_url(f"{server.url}/kiosk/", timeout=(IDLE + COUNTDOWN + 5) * 1000)
+    shot(page, "home-after-reset")
+
+    # The next person at the tablet is asked who they are; nothing of the last one is left.
+    page.goto(identify)
+    expect(page.locator("#identify-form")).to_be_visible()
+    expect(page.locator("section.confirm")).to_have_count(0)
+    expect(page.locator("#mobile")).to_have_value("")
+    expect(page.locator("#name")).to_have_value("")
+    assert "139****5678" not in page.content()
+    shot(page, "asked-again")
