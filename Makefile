@@ -22,6 +22,14 @@ install: $(VENV)/.installed translations
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d kiosk/translations
 
+# Extract the strings from the source into messages.pot and merge it into each catalogue:
+# new strings arrive empty, removed ones become obsolete (#~). Nothing is compiled; translate
+# (see kiosk/translations/README.md), then `make translations`.
+.PHONY: translations-update
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o kiosk/translations/messages.pot --no-location --sort-output --project="Hall Kiosk" .
+	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching
+
 # Migrate the database under instance/, create the admin account, load demo data once.
 db: install
 	$(BIN)/flask db upgrade
