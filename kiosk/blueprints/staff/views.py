@@ -1,34 +1,32 @@
-"""The staff back office: everything here needs a staff login."""
-from flask import Blueprint, redirect, url_for
-from flask_login import current_user, login_required
+"""The back office's home (the dashboard) and the hall tablets; the tool shop's pages are in
+tools.py, loans.py and printing.py, registered on the same blueprint."""
+from flask import redirect, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 
 from ... import devices, lending
 from ...extensions import db
 from ...models import KioskDevice
 from ...web import render
+from . import STAFF_MENU, bp
+from . import loans, printing, tools  # noqa: F401  (their routes join the blueprint)
 from .forms import EnrolDeviceForm
 
-bp = Blueprint("staff", __name__)
+__all__ = ["bp", "STAFF_MENU"]
 
-# The back-office menu, in order: (endpoint, label). Each area adds its pages here.
-STAFF_MENU: list[tuple[str, object]] = []
-
-
-@bp.app_context_processor
-def _menu():
-    return {"staff_menu": lambda: STAFF_MENU}
-
-
-@bp.before_request
-@login_required
-def _staff_only():
-    """Every back-office page needs a logged-in staff member."""
+STAFF_MENU.extend([
+    ("staff.tool_list", _l("Tools")),
+    ("staff.kind_list", _l("Tool kinds")),
+    ("staff.ledger", _l("Loans")),
+    ("staff.donations", _l("Donations")),
+    ("staff.poster", _l("Shop poster")),
+])
 
 
 @bp.get("/")
 def dashboard():
-    """What is out, what is overdue, what is in repair, at a glance."""
+    """What is out, what is overdue, what is in repair, at a glance; each figure opens its list."""
     return render("staff/dashboard.html", overview=lending.overview())
 
 

@@ -1,0 +1,46 @@
+"""QR codes as inline SVG, for tool labels and posters.
+
+A label's URL never changes (BASE_URL + /t/<code> is a public contract), so each SVG
+is made once per process and cached.
+"""
+import re
+from functools import lru_cache
+
+import qrcode
+import qrcode.constants
+from flask import current_app
+from markupsafe import Markup
+from qrcode.image.svg import SvgPathImage
+
+# The page's CSP is style-src 'self': no style="" may reach it. qrcode's path factory uses
+# presentation attributes (fill=...), but strip any style attribute should a version add one.
+_STYLE_ATTR = re.compile(r'\sstyle="[^"]*"')
+# Fixed sizes in mm and a fixed id would clash with CSS sizing and with several codes on one page.
+_SIZE_ATTRS = re.compile(r'\s(?:width|height)="[^"]*mm"')
+_ID_ATTR = re.compile(r'\sid="qr-path"')
+
+
+@lru_cache(maxsize=2048)
+def qr_svg(url: str) -> Markup:
+    """The QR code for `url` as an inline <svg class="qr">, sized by CSS, black on white."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
+                         image_factory=SvgPathImage)
+    code.add_data(url)
+    code.make(fit=True)
+    svg = code.make_image().to_string(encoding="unicode")
+    svg = _STYLE_ATTR.sub("", svg)
+    svg = _ID_ATTR.sub("", svg)
+    svg = _SIZE_ATTRS.sub("", svg, count=2)
+    # The code is printed in words beside every QR, so screen readers can skip the picture.
+    svg = svg.replace("<svg ", '<svg class="qr" aria-hidden="true" focusable="false" ', 1)
+    return Markup(svg)
+
+
+def label_url(code: str) -> str:
+    """What a tool's label encodes. Printed once, it must keep working for years."""
+    return f"{current_app.config['BASE_URL']}/t/{code}"
+
+
+def shop_url() -> str:
+    """What the shop's poster encodes: the catalogue on a resident's phone."""
+    return f"{current_app.config['BASE_URL']}/tools/"
