@@ -1,4 +1,5 @@
 """Hall Kiosk: the service hall's tablet, residents' phones and staff back office."""
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -13,7 +14,11 @@ def create_app(test_config=None):
     from .config import load_config
     from .extensions import csrf, db, htmx, migrate
 
-    app = Flask(__name__, instance_relative_config=True)
+    # KIOSK_INSTANCE_PATH moves instance/ (config.py, secret_key, the SQLite file) elsewhere,
+    # e.g. /var/lib/hall-kiosk on a server; unset, it is instance/ next to the code.
+    instance_path = os.environ.get("KIOSK_INSTANCE_PATH") or None
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance_path) if instance_path else None)
     load_config(app, test_config)
 
     db.init_app(app)

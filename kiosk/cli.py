@@ -3,6 +3,7 @@ import secrets
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from .auth import create_staff
@@ -17,6 +18,7 @@ def init_app(app):
 
 @click.command()
 @click.option("--demo-if-empty", is_flag=True, help="Load the demo hall when there are no tools yet.")
+@with_appcontext  # the `flask` command pushes one anyway; app.test_cli_runner() does not
 def setup(demo_if_empty):
     """Create the first admin account (user name `admin`) and, if asked, the demo hall."""
     if db.session.scalar(select(func.count()).select_from(StaffUser)) == 0:
@@ -47,6 +49,7 @@ def staff():
 @click.option("--role", type=click.Choice(["staff", "admin"]), default="staff")
 @click.option("--name", "display_name", default=None, help="The name shown in the back office.")
 @click.password_option(help="At least 10 characters.")
+@with_appcontext
 def create(username, role, display_name, password):
     """Create a staff account (asks for the password twice)."""
     if db.session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower())):

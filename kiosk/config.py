@@ -34,6 +34,11 @@ class Defaults:
     RESIDENT_COOKIE_DAYS = 180
     KIOSK_DEVICE_COOKIE_DAYS = 365 * 5
     PAGE_SIZE = 25
+    # Behind a reverse proxy (nginx), the number of proxies in front of the app: their
+    # X-Forwarded-For/-Proto/-Host headers are then trusted (werkzeug's ProxyFix), so that
+    # login throttling sees the real address and cookies are Secure under HTTPS.
+    # 0 (the default) trusts no such header: set it only when a proxy really sets them.
+    BEHIND_PROXY = 0
 
 
 ENV_KEYS = {
@@ -42,6 +47,7 @@ ENV_KEYS = {
     "KIOSK_BASE_URL": "BASE_URL",
     "KIOSK_ADMIN_PASSWORD": "ADMIN_PASSWORD",
     "KIOSK_TIMEZONE": "TIMEZONE",
+    "KIOSK_BEHIND_PROXY": "BEHIND_PROXY",
 }
 
 
@@ -62,6 +68,17 @@ def load_config(app, test_config=None):
         app.config["SECRET_KEY"] = _kept_secret(instance / "secret_key")
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+    app.config["BEHIND_PROXY"] = _proxy_count(app.config.get("BEHIND_PROXY"))
+
+
+def _proxy_count(value) -> int:
+    """KIOSK_BEHIND_PROXY=1 (or true/yes) -> 1 proxy; 2 -> 2; unset/0/false -> 0."""
+    text = str(value or "0").strip().lower()
+    if text in ("true", "yes", "on"):
+        return 1
+    if text in ("false", "no", "off", ""):
+        return 0
+    return max(int(text), 0)
 
 
 def _kept_secret(path: Path) -> str:

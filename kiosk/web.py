@@ -4,6 +4,7 @@ import uuid
 from flask import make_response, render_template, request
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 LAYOUTS = {"kiosk": "kiosk/layout.html", "phone": "phone/layout.html", "staff": "staff/layout.html"}
 
@@ -40,6 +41,9 @@ def new_token() -> str:
 
 
 def init_app(app):
+    if hops := app.config.get("BEHIND_PROXY"):
+        # Trust X-Forwarded-For/-Proto/-Host from exactly this many proxies (see config.py).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.jinja_env.globals.update(
         csrf_token=generate_csrf,
         surface=surface,

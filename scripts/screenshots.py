@@ -1,0 +1,111 @@
+"""Retake the README's screenshots (docs/screenshots/*.png) from a running demo hall.
+
+Serve a throwaway demo hall first (never your real one: the script logs in and changes the
+language), for example:
+
+    export KIOSK_DATABASE_URL=sqlite:////tmp/readme.sqlite KIOSK_INSTANCE_PATH=/tmp/readme-instance
+    export KIOSK_ADMIN_PASSWORD='readme admin pw' KIOSK_BASE_URL=http://127.0.0.1:8123 FLASK_APP=kiosk
+    .venv/bin/flask db upgrade && .venv/bin/flask setup --demo-if-empty
+    .venv/bin/gunicorn -b 127.0.0.1:8123 'kiosk:create_app()' &
+    .venv/bin/python scripts/screenshots.py --password "$KIOSK_ADMIN_PASSWORD"
+
+It drives the system Chromium (apt-get install chromium) through Playwright. Pictures larger
+than --max-kb are reduced to a 256-colour PNG with ImageMagick's `convert` when it is there.
+"""
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TABLET = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "has_touch": True}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True,
+         "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
+
+
+def language(page, code):
+    """Tap the language switch (each language is a button in its own script)."""
+    page.locator(f'.lang-switch button[value="{code}"]').first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def shrink(path: Path, max_kb: int) -> None:
+    if path.stat().st_size <= max_kb * 1024 or not shutil.which("convert"):
+        return
+    for colours in (256, 128, 64):
+        subprocess.run(["convert", str(path), "-strip", "-colors", str(colours), f"PNG8:{path}"], check=True)
+        if path.stat().st_size <= max_kb * 1024:
+            return
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base-url", default="http://127.0.0.1:8123")
+    parser.add_argument("--user", default="admin")
+    parser.add_argument("--password", required=True, help="the staff user's password")
+    parser.add_argument("--tool", default="RW-0002", help="a free tool of the demo hall")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs" / "screenshots"))
+    parser.add_argument("--max-kb", type=int, default=150)
+    opts = parser.parse_args()
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    base = opts.base_url.rstrip("/")
+    taken = []
+
+    def shot(page, name):
+        page.wait_for_load_state("networkidle")
+        path = out / f"{name}.png"
+        page.screenshot(path=str(path))
+        shrink(path, opts.max_kb)
+        taken.append(path)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+
+        # The hall tablet, in the default language (Chinese).
+        tablet = browser.new_context(**TABLET)
+        page = tablet.new_page()
+        page.goto(f"{base}/kiosk/")
+        shot(page, "kiosk-home")
+        # The catalogue in Tibetan, with live counts.
+        page.goto(f"{base}/kiosk/tools/")
+        language(page, "bo")
+        shot(page, "kiosk-catalogue")
+        # Borrowing on the tablet asks who you are (mobile + name, number pad).
+        language(page, "zh_Hans")
+        page.goto(f"{base}/kiosk/t/{opts.tool}/borrow")
+        shot(page, "kiosk-identify")
+        tablet.close()
+
+        # A resident's phone after scanning a tool's label.
+        phone = browser.new_context(**PHONE)
+        page = phone.new_page()
+        page.goto(f"{base}/t/{opts.tool}")
+        shot(page, "phone-tool")
+        phone.close()
+
+        # The staff dashboard, in English.
+        desk = browser.new_context(**DESKTOP)
+        page = desk.new_page()
+        page.goto(f"{base}/staff/login")
+        language(page, "en")
+        page.fill('input[name="username"]', opts.user)
+        page.fill('input[name="password"]', opts.password)
+        page.click('form:not(.lang-switch) button[type="submit"]')
+        page.wait_for_url(f"{base}/staff/")
+        shot(page, "staff-dashboard")
+        desk.close()
+        browser.close()
+
+    for path in taken:
+        print(f"{path}  {path.stat().st_size // 1024} KB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
