@@ -46,7 +46,7 @@ def staff():
 
 @staff.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["staff", "admin"]), default="staff")
+@click.option("--role", type=click.Choice(["staff", "admin", "teacher"]), default="staff")
 @click.option("--name", "display_name", default=None, help="The name shown in the back office.")
 @click.password_option(help="At least 10 characters.")
 @with_appcontext

@@ -1,5 +1,7 @@
 """The hall's records, one module per domain."""
+from .classes import Attendance, ClassSession, Course, CourseSchedule, CourseSeat, Registration
 from .people import KioskDevice, LoginAttempt, Resident, StaffUser
 from .tools import Loan, Tool, ToolEvent, ToolKind
 
-__all__ = ["KioskDevice", "LoginAttempt", "Resident", "StaffUser", "Loan", "Tool", "ToolEvent", "ToolKind"]
+__all__ = ["Attendance", "ClassSession", "Course", "CourseSchedule", "CourseSeat", "Registration",
+           "KioskDevice", "LoginAttempt", "Resident", "StaffUser", "Loan", "Tool", "ToolEvent", "ToolKind"]

@@ -26,7 +26,8 @@ class Resident(db.Model):
         return mask_mobile(self.mobile)
 
 
-ROLES = ("admin", "staff")
+# teacher: the class roster and attendance only (kiosk.auth.TEACHER_PAGES).
+ROLES = ("admin", "staff", "teacher")
 
 
 class StaffUser(UserMixin, db.Model):
@@ -49,6 +50,10 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_teacher(self) -> bool:
+        return self.role == "teacher"
 
 
 class LoginAttempt(db.Model):

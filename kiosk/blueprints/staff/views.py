@@ -9,8 +9,8 @@ from ... import devices, lending
 from ...extensions import db
 from ...models import KioskDevice
 from ...web import render
-from . import STAFF_MENU, bp
-from . import loans, printing, tools  # noqa: F401  (their routes join the blueprint)
+from . import STAFF_MENU, bp, for_teachers
+from . import classes, loans, printing, tools  # noqa: F401  (their routes join the blueprint)
 from .forms import EnrolDeviceForm
 
 __all__ = ["bp", "STAFF_MENU"]
@@ -25,8 +25,14 @@ STAFF_MENU.extend([
 
 
 @bp.get("/")
+@for_teachers
 def dashboard():
-    """What is out, what is overdue, what is in repair, at a glance; each figure opens its list."""
+    """What is out, what is overdue, what is in repair, at a glance; each figure opens its list.
+
+    A teacher has no dashboard: they land on the day's roster on the tablet.
+    """
+    if current_user.is_teacher:
+        return redirect(url_for("teach.today"), 303)
     return render("staff/dashboard.html", overview=lending.overview())
 
 

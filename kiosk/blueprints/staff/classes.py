@@ -1,0 +1,1 @@
+"""Back office: courses, their dates, registrations, the waiting list, attendance, exports."""
