@@ -17,7 +17,7 @@ from datetime import date, time, timedelta
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -152,13 +152,29 @@ def next_dates(course_id: int, count: int = 4) -> list[ClassSession]:
     return sessions(course_id, start=hall_today(), limit=count)
 
 
-def sessions_on(day: date, teacher_id: int | None = None) -> list[ClassSession]:
-    """The class dates of one day (the teacher's day on the tablet); all courses for staff."""
-    stmt = (select(ClassSession).join(Course).options(joinedload(ClassSession.course))
-            .where(ClassSession.day == day).order_by(ClassSession.starts_at, Course.id))
+def _taught_by(stmt, teacher_id: int | None):
+    """Dates of the teacher's own courses and of courses nobody teaches yet; None: every course."""
+    stmt = stmt.join(Course).options(joinedload(ClassSession.course))
     if teacher_id is not None:
-        stmt = stmt.where(Course.teacher_id == teacher_id)
-    return list(db.session.scalars(stmt))
+        stmt = stmt.where(or_(Course.teacher_id == teacher_id, Course.teacher_id.is_(None)))
+    return stmt
+
+
+def sessions_on(day: date, teacher_id: int | None = None) -> list[ClassSession]:
+    """The class dates of one day (the teacher's day on the tablet)."""
+    return list(db.session.scalars(_taught_by(select(ClassSession).where(ClassSession.day == day), teacher_id)
+                                   .order_by(ClassSession.starts_at, Course.id)))
+
+
+def recent_and_next(day: date, teacher_id: int | None = None) -> list[ClassSession]:
+    """The latest held date before `day` and the next one after it (a day without a class)."""
+    def one(stmt):
+        return db.session.scalar(_taught_by(stmt, teacher_id).limit(1))
+
+    before = one(select(ClassSession).where(ClassSession.day < day, ClassSession.cancelled_at.is_(None))
+                 .order_by(ClassSession.day.desc()))
+    after = one(select(ClassSession).where(ClassSession.day > day).order_by(ClassSession.day))
+    return [s for s in (before, after) if s is not None]
 
 
 # --- Registering ----------------------------------------------------------------------------

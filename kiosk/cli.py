@@ -35,8 +35,9 @@ def setup(demo_if_empty):
     if demo_if_empty and db.session.scalar(select(func.count()).select_from(Tool)) == 0:
         from .demo import load_demo
 
-        load_demo()
+        teacher_password = load_demo()
         click.echo("Loaded the demo hall.")
+        click.echo(f"Demo teacher account (the English class): teacher  Password: {teacher_password}")
 
 
 @click.group()

@@ -1,14 +1,18 @@
 """A believable demo hall: 15 kinds of tool, 40 tools, a dozen residents, some loans (one overdue),
-one tool in repair. Loaded by `make run` when the database has no tools."""
-from datetime import timedelta
+one tool in repair; the Saturday English class with this term's dates, 18 children and some
+attendance. Loaded by `make run` when the database has no tools."""
+import random
+import secrets
+from datetime import date, datetime, time, timedelta
 from uuid import uuid4
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from . import lending
+from . import classes, lending
+from .auth import create_staff
 from .database import write_transaction
 from .extensions import db
-from .models import Loan, Resident, StaffUser, Tool, ToolKind
+from .models import Loan, Registration, Resident, StaffUser, Tool, ToolKind
 from .models.base import utcnow
 
 # (中文, བོད་ཡིག, English, pictogram, loan days, how many)
@@ -40,7 +44,30 @@ RESIDENTS = [
 ]
 
 
-def load_demo():
+# (child's name, age, guardian's name, guardian's mobile); guardians not in RESIDENTS are added.
+CHILDREN = [
+    ("次仁旺姆", 8, "次仁卓玛", "13908901234"), ("王小军", 10, "王建国", "13989012345"),
+    ("扎西平措", 9, "扎西顿珠", "18908912345"), ("李明轩", 11, "李秀英", "13628901122"),
+    ("格桑曲珍", 7, "格桑央宗", "15289013344"), ("张子涵", 12, "张伟", "17708915566"),
+    ("普布扎西", 9, "普布次仁", "13549017788"), ("刘雨桐", 8, "刘芳", "18389019900"),
+    ("达瓦卓嘎", 10, "达瓦", "13308902211"), ("陈思远", 13, "陈明", "15908904433"),
+    ("央金德吉", 7, "央金拉姆", "18808906655"), ("赵一鸣", 11, "赵丽", "13708908877"),
+    ("索朗多吉", 9, "索朗", "13908905566"), ("拉姆措", 8, "白玛", "13889017711"),
+    ("孙浩然", 10, "孙静", "15089013322"), ("旦增尼玛", 12, "旦增", "18189014455"),
+    ("周欣怡", 6, "周红", "13989016677"), ("边巴次仁", 11, "边巴", "17389018899"),
+]
+COURSE_TEXT = {
+    "title": ("周六英语课堂", "གཟའ་སྤེན་པའི་དབྱིན་ཡིག་སློབ་ཁྲིད།", "Saturday English class"),
+    "description": (
+        "每周六上午：一小时作业辅导，一小时英语基础（阅读、发音）。免费。",
+        "གཟའ་སྤེན་པའི་སྔ་དྲོ། ཆུ་ཚོད་གཅིག་ཁྱིམ་ལས་རོགས་རམ། ཆུ་ཚོད་གཅིག་དབྱིན་ཡིག་གཞི་རྩ། རིན་མེད།",
+        "Every Saturday morning: one hour of homework help, then one hour of basic English "
+        "(reading, pronunciation). Free."),
+}
+
+
+def load_demo(teacher_password: str | None = None) -> str:
+    """Load the demo hall; returns the password of the demo teacher account `teacher`."""
     with write_transaction() as s:
         kinds = []
         for zh, bo, en, pic, days, _n in KINDS:
@@ -63,4 +90,59 @@ def load_demo():
         late.due_on = lending.hall_today() - timedelta(days=5)
     drill = next(t for t in tools if t.kind.name_en == "Electric drill" and t.status == "available")
     lending.send_to_repair(drill.id, admin.id, note="电池不充电 / the battery does not charge")
+    teacher_password = teacher_password or secrets.token_urlsafe(9)
+    _english_class(admin.id, create_staff("teacher", teacher_password, role="teacher",
+                                          display_name="卓嘎老师").id)
+    return teacher_password
+
+
+def _term(today: date) -> tuple[date, date, date, date, date]:
+    """This school term around `today`: (first Saturday-term day, last term day, holiday start,
+    holiday end, the holiday date to cancel). Autumn runs Sept-Jan with the winter holiday,
+    spring runs March-July with the summer holiday."""
+    if today.month >= 8 or today.month == 1:
+        year = today.year if today.month >= 8 else today.year - 1
+        return (date(year, 9, 1), date(year + 1, 1, 16), date(year + 1, 1, 25), date(year + 1, 2, 5),
+                date(year, 10, 1))  # National Day week
+    return (date(today.year, 3, 1), date(today.year, 7, 10), date(today.year, 7, 20),
+            date(today.year, 8, 14), date(today.year, 5, 1))  # Labour Day week
+
+
+def _english_class(admin_id: int, teacher_id: int) -> None:
+    today = lending.hall_today()
+    first, last, holiday_from, holiday_to, national_day = _term(today)
+    course = classes.save_course(classes.CourseFields(
+        "ENGLISH", *COURSE_TEXT["title"], *COURSE_TEXT["description"], teacher_id=teacher_id,
+        age_min=6, age_max=13, capacity=20, starts_on=first, ends_on=holiday_to))
+    classes.add_schedule(course.id, "term", [5], time(9), time(11), first, last)
+    classes.add_schedule(course.id, "holiday", [0, 1, 2, 3, 4], time(9), time(11), holiday_from, holiday_to)
+    holiday = next(s for s in classes.sessions(course.id, start=national_day))
+    classes.cancel_date(holiday.id, "国庆节 National Day", admin_id)
+
+    with write_transaction() as s:
+        known = {r.mobile: r for r in s.scalars(select(Resident))}
+        for _child, _age, guardian, mobile in CHILDREN:
+            if mobile not in known:
+                known[mobile] = Resident(name=guardian, mobile=mobile, consent_at=utcnow())
+                s.add(known[mobile])
+        s.flush()
+        guardians = {mobile: r.id for mobile, r in known.items()}
+    registered = [classes.register(course.id, guardians[mobile], child, age, None, True, str(uuid4()),
+                                   channel=random.Random(child).choice(["kiosk", "phone"])).id
+                  for child, age, _guardian, mobile in CHILDREN]
+    with write_transaction() as s:  # they registered before term began
+        s.execute(update(Registration).where(Registration.id.in_(registered))
+                  .values(created_at=datetime.combine(first, time(10)) - timedelta(days=7)))
+
+    # Attendance on the held Saturdays so far: mostly present, a few absences and excuses, and
+    # one child absent three times in a row (the back office flags them).
+    rng = random.Random(2026)
+    held = [s for s in classes.sessions(course.id, start=first, include_cancelled=False) if s.day < today]
+    for n, session in enumerate(held):
+        for i, registration_id in enumerate(registered):
+            if i == 5 and n >= len(held) - 3:
+                mark = "absent"
+            else:
+                mark = rng.choices(["present", "absent", "excused"], weights=[88, 6, 6])[0]
+            classes.mark(session.id, registration_id, mark, teacher_id)
 

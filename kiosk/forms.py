@@ -7,7 +7,18 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from .residents import InvalidMobile, normalise_mobile
 
 
-class IdentifyForm(FlaskForm):
+class MobileMixin:
+    """Checks a `mobile` field and normalises it to 11 digits (kiosk.residents.normalise_mobile)."""
+
+    def validate_mobile(self, field):
+        try:
+            field.data = normalise_mobile(field.data)
+        except InvalidMobile:
+            raise ValidationError(_l("This is not a mobile number. It has 11 digits and starts "
+                                     "with 1, for example 138 0013 8000.")) from None
+
+
+class IdentifyForm(MobileMixin, FlaskForm):
     mobile = StringField(_l("Mobile number"), validators=[
         DataRequired(message=_l("Please enter your mobile number."))])
     name = StringField(_l("Your name"), validators=[
@@ -17,13 +28,6 @@ class IdentifyForm(FlaskForm):
         Length(max=60, message=_l("Please write it shorter."))])
     consent = BooleanField(_l("I agree that the hall keeps my name and mobile number "
                               "to lend me tools and to call me about them."))
-
-    def validate_mobile(self, field):
-        try:
-            field.data = normalise_mobile(field.data)
-        except InvalidMobile:
-            raise ValidationError(_l("This is not a mobile number. It has 11 digits and starts "
-                                     "with 1, for example 138 0013 8000.")) from None
 
 
 class TokenForm(FlaskForm):

@@ -3,6 +3,7 @@
 On the hall tablet the idle reset clears the session, so the next resident starts in
 the default language rather than in the last one's.
 """
+from babel.dates import get_day_names
 from flask import current_app, session
 from flask_babel import format_date, format_datetime, get_locale
 
@@ -24,6 +25,25 @@ def current_lang() -> str:
     return str(get_locale() or "zh_Hans")
 
 
+def ordinal(n: int) -> str:
+    """3 -> "3rd" in English; the number as it is elsewhere (the sentence around it says 第…位)."""
+    if current_lang() != "en":
+        return str(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def weekday_names(days: str) -> str:
+    """'5' -> 'Saturday', '01234' -> 'Monday, Tuesday, ...' in the page's language (Monday = 0)."""
+    names = get_day_names("wide", locale=get_locale())
+    return ", ".join(names[int(d)] for d in days)
+
+
+def clock(moment) -> str:
+    """A time of day as the hall's notices write it: 9:00, 14:30 (the same in every language)."""
+    return f"{moment.hour}:{moment.minute:02d}"
+
+
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")
@@ -33,4 +53,7 @@ def init_app(app):
         current_lang=current_lang,
         format_date=format_date,
         format_datetime=format_datetime,
+        ordinal=ordinal,
+        weekday_names=weekday_names,
+        clock=clock,
     )

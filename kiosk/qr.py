@@ -44,3 +44,13 @@ def label_url(code: str) -> str:
 def shop_url() -> str:
     """What the shop's poster encodes: the catalogue on a resident's phone."""
     return f"{current_app.config['BASE_URL']}/tools/"
+
+
+def course_url(code: str) -> str:
+    """What a course poster encodes: the course page on a guardian's phone (a public contract)."""
+    return f"{current_app.config['BASE_URL']}/c/{code}"
+
+
+def receipt_url(course_code: str, receipt: str) -> str:
+    """A guardian's status page: shown as a QR on the tablet, so the phone can take it home."""
+    return f"{course_url(course_code)}/r/{receipt}"

@@ -1,4 +1,5 @@
-"""One blueprint per area. The tool shop is registered twice: on phones at / and on the tablet at /kiosk.
+"""One blueprint per area. The tool shop and the classes are registered twice: on phones at / and on
+the tablet at /kiosk.
 
 Its views are written once; `kiosk.web.surface()` tells them which layout to use and
 whether the device may remember the resident (a phone may, the tablet never does).
@@ -7,6 +8,8 @@ whether the device may remember the resident (a phone may, the tablet never does
 
 def register_blueprints(app):
     from .auth.views import bp as auth_bp
+    from .classes.teach import bp as teach_bp
+    from .classes.views import bp as classes_bp
     from .home.views import bp as home_bp
     from .kiosk.views import bp as kiosk_bp
     from .staff.views import bp as staff_bp
@@ -16,5 +19,8 @@ def register_blueprints(app):
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(tools_bp)
     app.register_blueprint(tools_bp, url_prefix="/kiosk", name="kiosk_tools")
+    app.register_blueprint(classes_bp)
+    app.register_blueprint(classes_bp, url_prefix="/kiosk", name="kiosk_classes")
+    app.register_blueprint(teach_bp, url_prefix="/kiosk/teach")
     app.register_blueprint(auth_bp, url_prefix="/staff")
     app.register_blueprint(staff_bp, url_prefix="/staff")
