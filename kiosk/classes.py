@@ -262,6 +262,20 @@ def _same_registration(registration: Registration, course_id: int, guardian_id: 
     return registration
 
 
+_NOT_FOUND = {
+    Registration: ("no_registration", _l("We could not find this registration.")),
+    ClassSession: ("no_session", _l("We could not find this date.")),
+}
+
+
+def _found(s, model, row_id: int):
+    """The row, or the refusal "we could not find ..." in the resident's words."""
+    row = s.get(model, row_id)
+    if row is None:
+        raise Refusal(*_NOT_FOUND[model])
+    return row
+
+
 def _locked_course(s, course_id: int) -> Course:
     course = s.scalar(select(Course).where(Course.id == course_id).with_for_update())
     if course is None:
@@ -353,9 +367,7 @@ def _end(registration_id: int, reason: str, status: str, staff_id: int | None) -
 def mark_called(registration_id: int, staff_id: int) -> Registration:
     """Staff called the family of a promoted child; the "to call" list forgets them."""
     with write_transaction() as s:
-        registration = s.get(Registration, registration_id)
-        if registration is None:
-            raise Refusal("no_registration", _l("We could not find this registration."))
+        registration = _found(s, Registration, registration_id)
         if registration.called_at is None:
             registration.called_at = utcnow()
         return registration
@@ -467,9 +479,7 @@ def add_schedule(course_id: int, kind: str, weekdays: Iterable[int], starts_at: 
 def cancel_date(session_id: int, note: str | None, staff_id: int) -> ClassSession:
     """No class on this date (a holiday); residents see it on the course page and receipts."""
     with write_transaction() as s:
-        session = s.get(ClassSession, session_id)
-        if session is None:
-            raise Refusal("no_session", _l("We could not find this date."))
+        session = _found(s, ClassSession, session_id)
         if session.cancelled_at is None:
             session.cancelled_at = utcnow()
             session.cancelled_by_id = staff_id
@@ -479,9 +489,7 @@ def cancel_date(session_id: int, note: str | None, staff_id: int) -> ClassSessio
 
 def restore_date(session_id: int) -> ClassSession:
     with write_transaction() as s:
-        session = s.get(ClassSession, session_id)
-        if session is None:
-            raise Refusal("no_session", _l("We could not find this date."))
+        session = _found(s, ClassSession, session_id)
         session.cancelled_at = session.cancelled_by_id = session.cancel_note = None
         return session
 
@@ -494,9 +502,7 @@ def mark(session_id: int, registration_id: int, mark_: str, staff_id: int) -> At
         raise Refusal("mark", _l("Please choose present, absent or excused."))
     try:
         with write_transaction() as s:
-            session = s.get(ClassSession, session_id)
-            if session is None:
-                raise Refusal("no_session", _l("We could not find this date."))
+            session = _found(s, ClassSession, session_id)
             if session.cancelled:
                 raise Refusal("date_cancelled", _l(
                     "There is no class on %(date)s: this date was cancelled.",

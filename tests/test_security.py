@@ -22,6 +22,8 @@ from tests.conftest import ADMIN_PASSWORD, Hall, config_for, token
 STAFF_PASSWORD = "staff password 123"
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 TOOL_CODE = "RW-0001"  # on loan to resident 1 (loan 1); RW-0002 is free; RW-0003 is in repair
+COURSE_CODE = "ENGLISH"  # one seat: resident 1's child sits in it (registration 1), resident 2's waits
+RECEIPT = "ABCDEFGH"  # registration 1's receipt
 
 
 # --- Helpers shared by the security, auth and device tests --------------------------------
@@ -50,11 +52,35 @@ def populate(app):
         tool = lending.find_tool(TOOL_CODE)
         lending.borrow(tool.id, first, token(), channel="kiosk")
         devices.enrol("Hall tablet", hall.admin_id)
+        _a_class_with_a_seat_and_a_waiting_child(hall.admin_id)
         # Rows a forgotten protection would change (tables added later may still be empty).
         counts = snapshot_counts(app)
         assert all(counts[t] > 0 for t in ("staff_user", "tool_kind", "tool", "resident", "loan",
-                                            "tool_event", "kiosk_device")), counts
+                                            "tool_event", "kiosk_device", "course", "course_seat",
+                                            "course_schedule", "class_session", "registration",
+                                            "attendance")), counts
     return app
+
+
+def _a_class_with_a_seat_and_a_waiting_child(staff_id):
+    from datetime import time, timedelta
+
+    from kiosk import classes
+    from kiosk.database import write_transaction
+    from kiosk.lending import hall_today
+    from kiosk.models import Registration
+
+    today = hall_today()
+    course = classes.save_course(classes.CourseFields(
+        COURSE_CODE, "英语", "དབྱིན་ཡིག", "English", "", "", "", None, 6, 13, 1,
+        today - timedelta(days=7), today + timedelta(days=60)))
+    classes.add_schedule(course.id, "term", [today.weekday()], time(9), time(11), today, course.ends_on)
+    seated = classes.register(course.id, 1, "次仁旺姆", 8, None, True, token(), "phone")
+    classes.register(course.id, 2, "王小明", 9, None, True, token(), "phone")
+    with write_transaction():
+        seated = db.session.get(Registration, seated.id)
+        seated.receipt = RECEIPT
+    classes.mark(1, seated.id, "present", staff_id)
 
 
 def snapshot(app) -> dict:
@@ -71,7 +97,8 @@ def snapshot_counts(app) -> dict:
 
 
 def url_values(rule) -> dict:
-    """Plausible values for a rule's parameters: ints are 1, anything called *code* a tool code."""
+    """Plausible values for a rule's parameters: ints are 1, anything called *code* a tool code
+    (a course code on the class pages), a receipt registration 1's receipt."""
     values = {}
     for name, converter in rule._converters.items():
         if isinstance(converter, IntegerConverter):
@@ -82,6 +109,10 @@ def url_values(rule) -> dict:
             values[name] = uuid.uuid4()
         elif isinstance(converter, AnyConverter):
             values[name] = sorted(converter.items)[0]
+        elif name == "receipt":
+            values[name] = RECEIPT
+        elif "code" in name and rule.endpoint.split(".")[0] in ("classes", "kiosk_classes"):
+            values[name] = COURSE_CODE
         elif isinstance(converter, PathConverter) or "code" in name:
             values[name] = TOOL_CODE
         else:
@@ -176,7 +207,8 @@ def test_the_walk_sees_the_routes_that_change_things(csrf_app):
     """Guard the guard: if url_map walking broke, the CSRF test would pass on nothing."""
     rules = {rule.rule for rule, _m, _u in walk(csrf_app, UNSAFE)}
     assert {"/lang", "/staff/login", "/staff/logout", "/staff/devices", "/t/<code>/borrow",
-            "/kiosk/t/<code>/return", "/kiosk/reset"} <= rules
+            "/kiosk/t/<code>/return", "/kiosk/reset", "/c/<code>/register", "/c/<code>/r/<receipt>/cancel",
+            "/kiosk/teach/<int:session_id>/mark/<int:registration_id>"} <= rules
 
 
 @pytest.mark.parametrize("who", ["anonymous", "admin"])
