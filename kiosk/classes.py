@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from flask_babel import format_date
+from flask_babel import format_date, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -26,9 +26,9 @@ from .extensions import db
 from .lending import hall_today
 from .models import Attendance, ClassSession, Course, CourseSchedule, CourseSeat, Registration
 from .models.base import utcnow
-from .models.classes import GRADES, LIVE_STATUSES, MARKS
+from .models.classes import GRADES, LIVE_STATUSES, MARKS, SCHEDULE_KINDS
 from .refusal import Refusal
-from .residents import normalise_name
+from .residents import identify_resident_now, normalise_name
 
 # Unambiguous letters and digits (no 0/O, 1/I/L): a guardian reads the code off a screen or paper.
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -37,6 +37,16 @@ _COURSE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
 # Three unexcused absences in a row: staff are told, and may give the seat to the waiting list.
 ABSENCES_IN_A_ROW = 3
 CHILD_AGE_MIN, CHILD_AGE_MAX = 2, 17
+CAPACITY_MIN, CAPACITY_MAX = 1, 200  # as the course table's check constraint
+# How families name the school grades (kiosk.models.classes.GRADES holds their usual ages); the
+# same words on the tablet, the phone and in the back office.
+GRADE_NAMES = {
+    "k": _l("Kindergarten"),
+    "p1": _l("Grade 1 (primary)"), "p2": _l("Grade 2 (primary)"), "p3": _l("Grade 3 (primary)"),
+    "p4": _l("Grade 4 (primary)"), "p5": _l("Grade 5 (primary)"), "p6": _l("Grade 6 (primary)"),
+    "j1": _l("Grade 7 (junior high 1)"), "j2": _l("Grade 8 (junior high 2)"),
+    "j3": _l("Grade 9 (junior high 3)"),
+}
 
 
 # --- Codes --------------------------------------------------------------------------------
@@ -186,6 +196,46 @@ def age_for(age: int | None, grade: str | None) -> int | None:
     return GRADES.get(grade or "")
 
 
+def check_child(course: Course, child_name: str, child_age: int | None, child_grade: str | None,
+                guardian_consent: bool) -> None:
+    """Refuse what no registration for this course may have, before anything is written.
+
+    The views call it before identifying the guardian, so a refused form records no one
+    (collect the minimum); register() calls it again under the course lock.
+    """
+    if not normalise_name(child_name):
+        raise Refusal("child_name", _l("Please write the child's name."), field="child_name")
+    if child_grade is not None and child_grade not in GRADES:
+        raise Refusal("grade", _l("Please choose the school grade from the list."), field="child_grade")
+    if child_age is None and child_grade is None:
+        raise Refusal("age_missing", _l("Please give the child's age or school grade."), field="child_age")
+    if child_age is not None and not CHILD_AGE_MIN <= child_age <= CHILD_AGE_MAX:
+        raise Refusal("age", _l("Please give the child's age in years, for example 9."), field="child_age")
+    age = age_for(child_age, child_grade)
+    if not course.age_min <= age <= course.age_max:
+        raise Refusal("age_range", _l("This class is for children aged %(min)s to %(max)s.",
+                                      min=course.age_min, max=course.age_max),
+                      field="child_age" if child_age is not None else "child_grade")
+    if not guardian_consent:
+        raise Refusal("guardian_consent", _l(
+            "Children's details need a parent's or guardian's consent. Please tick the box to agree."),
+            field="guardian_consent")
+    _check_open(course)
+
+
+def register_family(course: Course, mobile: str, guardian_name: str, guardian_agrees: bool,
+                    child_name: str, child_age: int | None, child_grade: str | None,
+                    guardian_consent: bool, token: str, channel: str,
+                    staff_id: int | None = None) -> Registration:
+    """What a registration form does, at the tablet, on a phone or at the desk: the course's
+    rules first (ages, consent), so that a refused form records no one; then the guardian is
+    identified (or registered, with their consent); then the child is registered."""
+    check_child(course, child_name, child_age, child_grade, guardian_consent)
+    guardian = identify_resident_now(mobile, guardian_name, consent=guardian_agrees)
+    return register(course.id, guardian.id, child_name, child_age, child_grade, guardian_consent,
+                    token, channel, staff_id)
+
+
 def register(course_id: int, guardian_id: int, child_name: str, child_age: int | None,
              child_grade: str | None, guardian_consent: bool, token: str, channel: str,
              staff_id: int | None = None) -> Registration:
@@ -195,31 +245,15 @@ def register(course_id: int, guardian_id: int, child_name: str, child_age: int |
     The caller has identified the guardian (kiosk.residents.identify_resident).
     """
     name = normalise_name(child_name)
-    if not name:
-        raise Refusal("child_name", _l("Please write the child's name."), field="child_name")
-    if child_grade is not None and child_grade not in GRADES:
-        raise Refusal("grade", _l("Please choose the school grade from the list."), field="child_grade")
-    if child_age is None and child_grade is None:
-        raise Refusal("age_missing", _l("Please give the child's age or school grade."), field="child_age")
-    if child_age is not None and not CHILD_AGE_MIN <= child_age <= CHILD_AGE_MAX:
-        raise Refusal("age", _l("Please give the child's age in years, for example 9."), field="child_age")
-    if not guardian_consent:
-        raise Refusal("guardian_consent", _l(
-            "Children's details need a parent's or guardian's consent. Please tick the box to agree."),
-            field="guardian_consent")
     try:
         with write_transaction() as s:
+            # Look for the token only once the course is ours: a double tap that reached another
+            # worker may have registered while this one waited for the lock (PostgreSQL).
+            course = _locked_course(s, course_id)
             done = s.scalar(select(Registration).where(Registration.form_token == token))
             if done is not None:
                 return _same_registration(done, course_id, guardian_id)
-            course = _locked_course(s, course_id)
-            _check_open(course)
-            age = age_for(child_age, child_grade)
-            if not course.age_min <= age <= course.age_max:
-                field = "child_age" if child_age is not None else "child_grade"
-                raise Refusal("age_range", _l(
-                    "This class is for children aged %(min)s to %(max)s.",
-                    min=course.age_min, max=course.age_max), field=field)
+            check_child(course, name, child_age, child_grade, guardian_consent)
             key = child_key(name)
             twin = s.scalar(select(Registration).where(
                 Registration.course_id == course_id, Registration.guardian_id == guardian_id,
@@ -408,6 +442,11 @@ def save_course(fields: CourseFields, course_id: int | None = None) -> Course:
     code = normalise_course_code(fields.code)
     if code is None:
         raise Refusal("code", _l("Use 2 to 20 letters, digits or dashes, like ENGLISH."), field="code")
+    if not CAPACITY_MIN <= fields.capacity <= CAPACITY_MAX:
+        raise Refusal("capacity", _l("A class has between %(min)s and %(max)s seats.",
+                                     min=CAPACITY_MIN, max=CAPACITY_MAX), field="capacity")
+    if not 0 <= fields.age_min <= CHILD_AGE_MAX or not 0 <= fields.age_max <= CHILD_AGE_MAX:
+        raise Refusal("ages", _l("Ages are between 0 and %(max)s.", max=CHILD_AGE_MAX), field="age_max")
     if fields.age_min > fields.age_max:
         raise Refusal("ages", _l("The youngest age must not be above the oldest."), field="age_max")
     if fields.starts_on > fields.ends_on:
@@ -440,6 +479,8 @@ def save_course(fields: CourseFields, course_id: int | None = None) -> Course:
                                                    CourseSeat.number > fields.capacity))
             return course
     except IntegrityError:
+        # Every other rule was checked above; only two courses saved with one code at the same
+        # moment get here.
         raise Refusal("code_taken", _l("Another class already uses this code."), field="code") from None
 
 
@@ -449,6 +490,8 @@ def add_schedule(course_id: int, kind: str, weekdays: Iterable[int], starts_at: 
 
     A date the course already has (from another pattern) is left as it is.
     """
+    if kind not in SCHEDULE_KINDS:
+        raise Refusal("kind", _l("Please choose term or holidays."), field="kind")
     days = "".join(sorted({str(int(d)) for d in weekdays if 0 <= int(d) <= 6}))
     if not days:
         raise Refusal("weekdays", _l("Please choose at least one weekday."), field="weekdays")
@@ -548,10 +591,11 @@ def roster(session: ClassSession) -> list[RosterLine]:
 
 def history(registration_id: int) -> list[tuple[ClassSession, str | None]]:
     """Every held date since the child registered, with its mark (None: not taken)."""
-    registration = db.session.get(Registration, registration_id)
+    registration = _found(db.session, Registration, registration_id)
     marks = {a.session_id: a.mark for a in db.session.scalars(
         select(Attendance).where(Attendance.registration_id == registration_id))}
-    registered_on = registration.created_at.date()
+    # Stored in UTC; the hall's day began eight hours earlier.
+    registered_on = to_user_timezone(registration.created_at).date()
     held = db.session.scalars(select(ClassSession).where(
         ClassSession.course_id == registration.course_id, ClassSession.day <= hall_today(),
         ClassSession.cancelled_at.is_(None),

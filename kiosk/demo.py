@@ -96,28 +96,30 @@ def load_demo(teacher_password: str | None = None) -> str:
     return teacher_password
 
 
-def _term(today: date) -> tuple[date, date, date, date, date]:
+def _term(today: date) -> tuple[date, date, date, date, list[tuple[date, str]]]:
     """This school term around `today`: (first Saturday-term day, last term day, holiday start,
-    holiday end, the holiday date to cancel). Autumn runs Sept-Jan with the winter holiday,
+    holiday end, [(public holiday, its name)]). Autumn runs Sept-Jan with the winter holiday,
     spring runs March-July with the summer holiday."""
     if today.month >= 8 or today.month == 1:
         year = today.year if today.month >= 8 else today.year - 1
         return (date(year, 9, 1), date(year + 1, 1, 16), date(year + 1, 1, 25), date(year + 1, 2, 5),
-                date(year, 10, 1))  # National Day week
+                [(date(year, 10, 1), "国庆节 National Day"), (date(year + 1, 1, 1), "元旦 New Year")])
     return (date(today.year, 3, 1), date(today.year, 7, 10), date(today.year, 7, 20),
-            date(today.year, 8, 14), date(today.year, 5, 1))  # Labour Day week
+            date(today.year, 8, 14),
+            [(date(today.year, 5, 1), "劳动节 Labour Day"), (date(today.year, 6, 1), "六一 Children's Day")])
 
 
 def _english_class(admin_id: int, teacher_id: int) -> None:
     today = lending.hall_today()
-    first, last, holiday_from, holiday_to, national_day = _term(today)
+    first, last, holiday_from, holiday_to, public_holidays = _term(today)
     course = classes.save_course(classes.CourseFields(
         "ENGLISH", *COURSE_TEXT["title"], *COURSE_TEXT["description"], teacher_id=teacher_id,
         age_min=6, age_max=13, capacity=20, starts_on=first, ends_on=holiday_to))
     classes.add_schedule(course.id, "term", [5], time(9), time(11), first, last)
     classes.add_schedule(course.id, "holiday", [0, 1, 2, 3, 4], time(9), time(11), holiday_from, holiday_to)
-    holiday = next(s for s in classes.sessions(course.id, start=national_day))
-    classes.cancel_date(holiday.id, "国庆节 National Day", admin_id)
+    for day, name in public_holidays:  # the first class date in that holiday's week: no class
+        holiday = classes.sessions(course.id, start=day, limit=1)[0]
+        classes.cancel_date(holiday.id, name, admin_id)
 
     with write_transaction() as s:
         known = {r.mobile: r for r in s.scalars(select(Resident))}

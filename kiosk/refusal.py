@@ -9,5 +9,7 @@ class Refusal(Exception):
     def __init__(self, reason: str, message, field: str | None = None):
         super().__init__(reason)
         self.reason = reason
-        self.message = message
+        # A plain str, translated now: a lazy string counts as safe HTML to Jinja, and messages
+        # may carry what a person typed (a child's name), which must be escaped like any text.
+        self.message = str(message)
         self.field = field

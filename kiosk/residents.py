@@ -4,7 +4,9 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from .database import write_transaction
 from .extensions import db
 from .models import Resident
 from .models.base import utcnow
@@ -80,3 +82,18 @@ def identify_resident(mobile: str, name: str, building_unit: str | None = None,
     if building_unit and not resident.building_unit:
         resident.building_unit = building_unit
     return resident
+
+
+def identify_resident_now(mobile: str, name: str, building_unit: str | None = None,
+                          consent: bool = False) -> Resident:
+    """identify_resident in a write transaction of its own, as the views need it.
+
+    A new resident's double tap that reached two workers inserts the same mobile twice at
+    once; the loser meets the unique index and, on a second try, finds the winner's row.
+    """
+    try:
+        with write_transaction():
+            return identify_resident(mobile, name, building_unit, consent)
+    except IntegrityError:
+        with write_transaction():
+            return identify_resident(mobile, name, building_unit, consent)

@@ -49,6 +49,7 @@ def main() -> int:
     parser.add_argument("--user", default="admin")
     parser.add_argument("--password", required=True, help="the staff user's password")
     parser.add_argument("--tool", default="RW-0002", help="a free tool of the demo hall")
+    parser.add_argument("--course", default="ENGLISH", help="the demo hall's class")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs" / "screenshots"))
     parser.add_argument("--max-kb", type=int, default=150)
     opts = parser.parse_args()
@@ -80,6 +81,13 @@ def main() -> int:
         language(page, "zh_Hans")
         page.goto(f"{base}/kiosk/t/{opts.tool}/borrow")
         shot(page, "kiosk-identify")
+        # The class on the tablet: its next dates and free seats, then the registration form.
+        # In English until the class pages' catalogues are translated.
+        page.goto(f"{base}/kiosk/c/{opts.course}")
+        language(page, "en")
+        shot(page, "class-course")
+        page.goto(f"{base}/kiosk/c/{opts.course}/register")
+        shot(page, "class-register")
         tablet.close()
 
         # A resident's phone after scanning a tool's label.
@@ -87,6 +95,19 @@ def main() -> int:
         page = phone.new_page()
         page.goto(f"{base}/t/{opts.tool}")
         shot(page, "phone-tool")
+        # A guardian registers a child from the class poster's QR: the receipt (a seat or a
+        # place on the waiting list) on the phone. Registers a child in the hall, hence throwaway.
+        page.goto(f"{base}/c/{opts.course}/register")
+        language(page, "en")
+        page.fill("#child_name", "王小明")
+        page.select_option("#child_age", "9")
+        page.fill("#mobile", "13800138000")
+        page.fill("#name", "王芳")
+        page.check("#consent")
+        page.check("#guardian_consent")
+        page.click("#register-form button[type=submit]")
+        page.wait_for_selector("section.class-receipt")
+        shot(page, "class-receipt-phone")
         phone.close()
 
         # The staff dashboard, in English.

@@ -255,17 +255,28 @@ def test_setup_loads_the_demo_hall_once(app, runner):
 
         assert count(ToolKind) == 15
         assert count(Tool) == 40
-        assert count(Resident) == 12
+        assert count(Resident) == 18  # 12 from the tool shop, 6 more guardians of the class
         assert count(Loan, Loan.returned_at.is_(None)) == 5
         assert count(Loan, Loan.returned_at.is_(None), Loan.due_on < lending.hall_today()) == 1
         assert count(Tool, Tool.status == "in_repair") == 1
         assert count(Tool, Tool.status == "on_loan") == 5
         # Every kind has its name in all three languages.
         assert all(k.name_zh and k.name_bo and k.name_en for k in db.session.scalars(select(ToolKind)))
+        # The English class: this term's Saturdays, 18 children in 20 seats, attendance taken,
+        # and its teacher (whose password setup prints once).
+        from kiosk import classes
+        from kiosk.models import Attendance, Course, Registration
+
+        course = db.session.scalar(select(Course))
+        assert (course.code, course.capacity) == ("ENGLISH", 20)
+        assert count(Registration, Registration.status == "confirmed") == 18
+        assert count(Attendance) > 0
+        assert any(s.day.weekday() == 5 for s in classes.next_dates(course.id))
+        assert course.teacher.role == "teacher" and "teacher  Password: " in result.output
     again = runner.invoke(args=["setup", "--demo-if-empty"])
     assert again.exit_code == 0 and "demo" not in again.output.lower()
     with app.app_context():
-        assert (count(ToolKind), count(Tool), count(Resident), count(Loan), count(StaffUser)) == (15, 40, 12, 5, 1)
+        assert (count(ToolKind), count(Tool), count(Resident), count(Loan), count(StaffUser)) == (15, 40, 18, 5, 2)
 
 
 def test_setup_without_the_flag_loads_no_demo(app, runner):

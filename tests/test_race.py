@@ -6,72 +6,15 @@ each resident has their own browser (cookie jar), identifies on the phone pages,
 drill; every other gets the clear "just borrowed" refusal (409), and nobody a server error.
 Run on SQLite (BEGIN IMMEDIATE, busy timeout) and on PostgreSQL (row locks).
 """
-import os
-import socket
-import subprocess
-import sys
-import threading
-import time
-from html.parser import HTMLParser
-from http.cookiejar import CookieJar
-from pathlib import Path
-from urllib.error import HTTPError, URLError
-from urllib.parse import urlencode
-from urllib.request import HTTPCookieProcessor, Request, build_opener
-
 from sqlalchemy import func, select
 
 from kiosk import create_app
 from kiosk.extensions import db
 from kiosk.models import Loan, Resident, Tool
 from tests.conftest import Hall, config_for
+from tests.gunicorn import Browser, assert_clean_log, at_once, inputs, serving
 
-REPO = Path(__file__).resolve().parents[1]
 RESIDENTS = 20
-WORKERS = 4
-TIMEOUT = 30  # seconds, for any one request
-SECRET = "race-test-secret"
-
-
-class _Inputs(HTMLParser):
-    """The name -> value of every <input> of a page (hidden CSRF and one-use tokens)."""
-
-    def __init__(self):
-        super().__init__()
-        self.values = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "input" and attrs.get("name"):
-            self.values.setdefault(attrs["name"], attrs.get("value") or "")
-
-
-def inputs(html: str) -> dict:
-    parser = _Inputs()
-    parser.feed(html)
-    return parser.values
-
-
-class Browser:
-    """One resident's phone: its own cookies (session with the CSRF secret, the resident cookie)."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.opener = build_opener(HTTPCookieProcessor(CookieJar()))
-
-    def request(self, path: str, form: dict | None = None) -> tuple[int, str]:
-        data = urlencode(form).encode() if form is not None else None
-        try:
-            with self.opener.open(Request(self.base + path, data=data), timeout=TIMEOUT) as response:
-                return response.status, response.read().decode()
-        except HTTPError as error:
-            return error.code, error.read().decode()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _prepare(url: str) -> tuple[str, list[tuple[str, str]]]:
@@ -102,94 +45,41 @@ def _outcome(url: str) -> dict:
             db.engine.dispose()
 
 
-def _start_gunicorn(url: str, port: int, log) -> subprocess.Popen:
-    env = {**os.environ, "KIOSK_DATABASE_URL": url, "KIOSK_SECRET_KEY": SECRET,
-           "KIOSK_BASE_URL": "http://hall.test", "PYTHONPATH": str(REPO)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-         "--timeout", "60", "--graceful-timeout", "5", "kiosk:create_app()"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
-
-
-def _wait_until_serving(proc: subprocess.Popen, base: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"gunicorn exited ({proc.returncode}):\n{log.read_text()}")
-        booted = log.read_text().count("Booting worker")
-        try:
-            status, _ = Browser(base).request("/kiosk/")
-        except (URLError, ConnectionError, TimeoutError):
-            status = None
-        if status == 200 and booted >= WORKERS:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"gunicorn did not answer within 30 s:\n{log.read_text()}")
-
-
 def test_twenty_residents_grab_the_same_tool_at_once(db_url, tmp_path):
     code, people = _prepare(db_url)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     log = tmp_path / "gunicorn.log"
-    with log.open("w") as stderr:
-        proc = _start_gunicorn(db_url, port, stderr)
-    try:
-        _wait_until_serving(proc, base, log)
-
+    with serving(db_url, log) as base:
         # Each resident identifies on their own phone and opens "Please confirm".
-        ready = []
+        ready = {}
         for mobile, name in people:
             browser = Browser(base)
-            status, page = browser.request(f"/t/{code}/borrow")
+            status, page, _ = browser.request(f"/t/{code}/borrow")
             assert status == 200 and 'id="identify-form"' in page
-            status, page = browser.request(f"/t/{code}/who", {
+            status, page, _ = browser.request(f"/t/{code}/who", {
                 "csrf_token": inputs(page)["csrf_token"], "mobile": mobile, "name": name,
                 "building_unit": "", "consent": "y"})
             assert status == 200 and 'class="confirm"' in page, page  # 303 -> the confirm page
             fields = inputs(page)
-            ready.append((mobile, browser, {"csrf_token": fields["csrf_token"], "token": fields["token"]}))
+            form = {"csrf_token": fields["csrf_token"], "token": fields["token"]}
+            ready[mobile] = lambda browser=browser, form=form: browser.request(f"/t/{code}/borrow", form)
 
         # ... and all twenty tap "Yes, borrow it" at the same moment.
-        barrier = threading.Barrier(RESIDENTS, timeout=TIMEOUT)
-        results = {}
+        results = at_once(ready)
 
-        def tap(mobile, browser, form):
-            barrier.wait()
-            try:
-                results[mobile] = browser.request(f"/t/{code}/borrow", form)
-            except Exception as error:  # noqa: BLE001 - reported below
-                results[mobile] = (None, repr(error))
-
-        threads = [threading.Thread(target=tap, args=args) for args in ready]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(TIMEOUT + 5)
-        assert not any(thread.is_alive() for thread in threads), "a borrow request hung"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-    statuses = sorted(status for status, _ in results.values())
     assert len(results) == RESIDENTS
-    assert not [s for s in statuses if s is None or s >= 500], results
+    assert not [p for p in results.values() if p.status is None or p.status >= 500], results
+    statuses = sorted(page.status for page in results.values())
     assert statuses == [200] + [409] * (RESIDENTS - 1), statuses
 
-    [winner] = [mobile for mobile, (status, _) in results.items() if status == 200]
-    receipt = results[winner][1]
+    [winner] = [mobile for mobile, page in results.items() if page.status == 200]
+    receipt = results[winner].text
     assert 'class="receipt"' in receipt and code in receipt
-    for mobile, (status, page) in results.items():
-        if status == 409:
-            assert 'role="alert"' in page and 'data-reason="just_taken"' in page, page
+    for page in results.values():
+        if page.status == 409:
+            assert 'role="alert"' in page.text and 'data-reason="just_taken"' in page.text, page.text
 
     outcome = _outcome(db_url)
     assert outcome["loans"] == [winner]
     assert outcome["tool_status"] == "on_loan" and outcome["tools"] == 1
 
-    errors = log.read_text()
-    assert "Traceback" not in errors and "[ERROR]" not in errors, errors
+    assert_clean_log(log)

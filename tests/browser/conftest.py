@@ -53,6 +53,7 @@ def base_url():
 class LiveServer:
     url: str
     app: object
+    teacher_password: str = ""  # of the demo's teacher account `teacher`
     errors: list = field(default_factory=list)
 
     def query(self, fn):
@@ -81,10 +82,13 @@ class LiveServer:
 
 @pytest.fixture
 def serve(tmp_path):
-    """serve(**config) -> LiveServer: the demo hall on a free port, in a thread, for this test."""
+    """serve(**config) -> LiveServer: the demo hall on a free port, in a thread, for this test.
+
+    teacher_password= sets the demo teacher's password (random by default; either way it is
+    server.teacher_password)."""
     servers = []
 
-    def start(**extra):
+    def start(teacher_password=None, **extra):
         config = {
             "TESTING": False,  # behave as in production: friendly error pages, not propagation
             "WTF_CSRF_ENABLED": True,
@@ -97,12 +101,13 @@ def serve(tmp_path):
 
             db.create_all()
             Hall()  # the admin account the demo data is attributed to
-            load_demo()
+            teacher_password = load_demo(teacher_password)
             db.session.remove()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
-        live = LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+        live = LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app,
+                          teacher_password=teacher_password)
         got_request_exception.connect(lambda sender, exception, **kw: live.errors.append(exception),
                                       app, weak=False)
         servers.append((server, thread, live))

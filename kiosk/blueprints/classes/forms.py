@@ -5,16 +5,18 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ...classes import CHILD_AGE_MAX, CHILD_AGE_MIN, normalise_receipt
+from ...classes import CHILD_AGE_MAX, CHILD_AGE_MIN, GRADE_NAMES, normalise_receipt
 from ...forms import MobileMixin, TokenForm
 
-# How a guardian names the school grades (kiosk.models.classes.GRADES holds their usual ages).
-GRADE_NAMES = {
-    "k": _l("Kindergarten"),
-    "p1": _l("Primary grade 1"), "p2": _l("Primary grade 2"), "p3": _l("Primary grade 3"),
-    "p4": _l("Primary grade 4"), "p5": _l("Primary grade 5"), "p6": _l("Primary grade 6"),
-    "j1": _l("Middle school grade 1"), "j2": _l("Middle school grade 2"), "j3": _l("Middle school grade 3"),
-}
+
+
+def _age(value):
+    """The age select's value: 9 for "9", None for no choice; anything else stays as typed, for
+    validate_child_age to refuse in words (never WTForms' "could not coerce")."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    return int(text) if text.isdigit() else text
 
 
 def age_choices():
@@ -36,7 +38,8 @@ class RegisterForm(MobileMixin, TokenForm):
     child_name = StringField(_l("Child's name"), validators=[
         DataRequired(message=_l("Please write the child's name.")),
         Length(max=60, message=_l("Please write a shorter name."))])
-    child_age = SelectField(_l("Age"), choices=age_choices, validate_choice=False)
+    # coerce: so that a form sent back with an error shows the age that was chosen.
+    child_age = SelectField(_l("Age"), choices=age_choices, coerce=_age, validate_choice=False)
     child_grade = SelectField(_l("or school grade"), choices=grade_choices, validate_choice=False)
     name = StringField(_l("Your name (parent or guardian)"), validators=[
         DataRequired(message=_l("Please write your name.")),
@@ -49,25 +52,27 @@ class RegisterForm(MobileMixin, TokenForm):
                                        "keeps my child's name and age for this class."))
 
     def validate_child_age(self, field):
-        raw = (field.data or "").strip()
-        if not raw:
-            field.data = None
+        if field.data is None:
             return
-        if not raw.isdigit() or not CHILD_AGE_MIN <= int(raw) <= CHILD_AGE_MAX:
+        if not isinstance(field.data, int) or not CHILD_AGE_MIN <= field.data <= CHILD_AGE_MAX:
             raise ValidationError(_l("Please give the child's age in years, for example 9."))
-        field.data = int(raw)
 
     def validate_child_grade(self, field):
         raw = (field.data or "").strip()
         if raw and raw not in GRADE_NAMES:
             raise ValidationError(_l("Please choose the school grade from the list."))
         field.data = raw or None
-        if field.data is None and self.child_age.data in (None, ""):
+        if field.data is None and self.child_age.data is None:
             raise ValidationError(_l("Please give the child's age or school grade."))
 
     def validate_consent(self, field):
         if not field.data:
             raise ValidationError(_l("Please agree, so that we can keep your registration."))
+
+    def validate_guardian_consent(self, field):
+        if not field.data:
+            raise ValidationError(_l("Children's details need a parent's or guardian's consent. "
+                                     "Please tick the box to agree."))
 
 
 class ReceiptLookupForm(FlaskForm):

@@ -9,10 +9,8 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from ... import classes, visitor
-from ...database import write_transaction
 from ...qr import qr_svg, receipt_url
 from ...refusal import Refusal
-from ...residents import identify_resident
 from ...web import new_token, render, surface
 from .forms import RegisterForm, ReceiptLookupForm
 
@@ -95,11 +93,10 @@ def register(code):
     if not form.validate_on_submit():
         return _form_page(course, form, status=422)
     try:
-        with write_transaction():
-            guardian = identify_resident(form.mobile.data, form.name.data, consent=form.consent.data)
-        registration = classes.register(
-            course.id, guardian.id, form.child_name.data, form.child_age.data, form.child_grade.data,
-            form.guardian_consent.data, form.token.data, channel=_channel())
+        registration = classes.register_family(
+            course, form.mobile.data, form.name.data, form.consent.data, form.child_name.data,
+            form.child_age.data, form.child_grade.data, form.guardian_consent.data, form.token.data,
+            channel=_channel())
     except Refusal as refusal:
         field = getattr(form, refusal.field or "", None) or form.child_name
         field.errors = [*field.errors, refusal.message]
@@ -108,7 +105,7 @@ def register(code):
         # The tablet shows the receipt once, with a QR to take it home, then forgets it.
         return _receipt_page(course, registration, just_registered=True)
     response = redirect(url_for(".receipt", code=course.code, receipt=registration.receipt), 303)
-    visitor.remember(response, guardian)
+    visitor.remember(response, registration.guardian)
     return response
 
 

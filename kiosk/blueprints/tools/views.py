@@ -10,11 +10,10 @@ from flask_babel import lazy_gettext as _l
 from ... import lending, visitor
 from ...devices import is_hall_tablet
 from ...forms import IdentifyForm, TokenForm
-from ...database import write_transaction
 from ...extensions import db
 from ...models import ToolKind
 from ...refusal import Refusal
-from ...residents import identify_resident
+from ...residents import identify_resident_now
 from ...web import new_token, render, surface
 from .forms import FindForm, ReturnForm
 
@@ -99,8 +98,7 @@ def identify(code):
     form = IdentifyForm()
     if form.validate_on_submit():
         try:
-            with write_transaction():
-                resident = identify_resident(form.mobile.data, form.name.data,
+            resident = identify_resident_now(form.mobile.data, form.name.data,
                                              form.building_unit.data, form.consent.data)
         except Refusal as refusal:
             getattr(form, refusal.field or "name").errors.append(refusal.message)

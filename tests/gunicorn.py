@@ -1,0 +1,169 @@
+"""The app served as in production, for the race tests: gunicorn with several worker processes,
+CSRF on, and residents' phones as cookie jars that fire their forms at the same moment.
+
+Imported as `tests.gunicorn`; the server itself runs `python -m gunicorn` in a subprocess whose
+path does not contain tests/, so it gets the real package.
+"""
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from html.parser import HTMLParser
+from http.cookiejar import CookieJar
+from pathlib import Path
+from typing import NamedTuple
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, Request, build_opener
+
+REPO = Path(__file__).resolve().parents[1]
+WORKERS = 4
+TIMEOUT = 30  # seconds, for any one request
+SECRET = "race-test-secret"
+
+
+class _Forms(HTMLParser):
+    """Every <input> of a page (name -> value; hidden CSRF and one-use tokens), and every <form>
+    with its own inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.values = {}
+        self.forms = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({**attrs, "inputs": {}})
+        elif tag == "input" and attrs.get("name"):
+            self.values.setdefault(attrs["name"], attrs.get("value") or "")
+            if self.forms:
+                self.forms[-1]["inputs"].setdefault(attrs["name"], attrs.get("value") or "")
+
+
+def _parsed(html: str) -> _Forms:
+    parser = _Forms()
+    parser.feed(html)
+    return parser
+
+
+def inputs(html: str) -> dict:
+    return _parsed(html).values
+
+
+def post_form(html: str, action_ends: str) -> dict | None:
+    """The first method="post" form whose action ends with `action_ends`: {"action", "inputs", ...}."""
+    return next((f for f in _parsed(html).forms if (f.get("method") or "").lower() == "post"
+                 and (f.get("action") or "").endswith(action_ends)), None)
+
+
+class Page(NamedTuple):
+    """What a phone ends up showing: the status and text of the last response, and its address
+    (after redirects: a 303 after a POST lands on the page it points to). Status None: no answer."""
+
+    status: int | None
+    text: str
+    url: str | None = None
+
+
+class Browser:
+    """One resident's phone: its own cookies (session with the CSRF secret, the resident cookie)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = build_opener(HTTPCookieProcessor(CookieJar()))
+
+    def request(self, path: str, form: dict | None = None) -> Page:
+        data = urlencode(form).encode() if form is not None else None
+        try:
+            with self.opener.open(Request(self.base + path, data=data), timeout=TIMEOUT) as response:
+                return Page(response.status, response.read().decode(), response.url)
+        except HTTPError as error:
+            return Page(error.code, error.read().decode(), error.url)
+
+
+def at_once(calls: dict) -> dict:
+    """Run every call of {key: call} in its own thread, all released at the same moment by a
+    barrier; {key: what it returned}, or a Page with status None when it raised."""
+    barrier = threading.Barrier(len(calls), timeout=TIMEOUT)
+    results = {}
+
+    def run(key, call: Callable):
+        barrier.wait()
+        try:
+            results[key] = call()
+        except Exception as error:  # noqa: BLE001 - reported by the caller's assertions
+            results[key] = Page(None, repr(error))
+
+    threads = [threading.Thread(target=run, args=item) for item in calls.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT + 5)
+    assert not any(thread.is_alive() for thread in threads), "a request hung"
+    return results
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(url: str, port: int, log) -> subprocess.Popen:
+    env = {**os.environ, "KIOSK_DATABASE_URL": url, "KIOSK_SECRET_KEY": SECRET,
+           "KIOSK_BASE_URL": "http://hall.test", "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
+         "--timeout", "60", "--graceful-timeout", "5", "kiosk:create_app()"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def wait_until_serving(proc: subprocess.Popen, base: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"gunicorn exited ({proc.returncode}):\n{log.read_text()}")
+        booted = log.read_text().count("Booting worker")
+        try:
+            status = Browser(base).request("/kiosk/").status
+        except (URLError, ConnectionError, TimeoutError):
+            status = None
+        if status == 200 and booted >= WORKERS:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"gunicorn did not answer within 30 s:\n{log.read_text()}")
+
+
+def stop_gunicorn(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+@contextmanager
+def serving(url: str, log: Path) -> Iterator[str]:
+    """gunicorn on a free port over the database at `url`, its stderr in `log`; yields the base
+    address and stops the server on the way out (read the log after the block)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log.open("w") as stderr:
+        proc = start_gunicorn(url, port, stderr)
+    try:
+        wait_until_serving(proc, base, log)
+        yield base
+    finally:
+        stop_gunicorn(proc)
+
+
+def assert_clean_log(log: Path) -> None:
+    errors = log.read_text()
+    for sign in ("Traceback", "[ERROR]", "database is locked"):
+        assert sign not in errors, errors
