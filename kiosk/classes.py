@@ -17,7 +17,7 @@ from datetime import date, time, timedelta
 
 from flask_babel import format_date, to_user_timezone
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -163,10 +163,10 @@ def next_dates(course_id: int, count: int = 4) -> list[ClassSession]:
 
 
 def _taught_by(stmt, teacher_id: int | None):
-    """Dates of the teacher's own courses and of courses nobody teaches yet; None: every course."""
+    """Dates of the teacher's own courses; None: every course (staff and admins)."""
     stmt = stmt.join(Course).options(joinedload(ClassSession.course))
     if teacher_id is not None:
-        stmt = stmt.where(or_(Course.teacher_id == teacher_id, Course.teacher_id.is_(None)))
+        stmt = stmt.where(Course.teacher_id == teacher_id)
     return stmt
 
 

@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from kiosk import classes
 from kiosk.auth import create_staff
+from kiosk.database import write_transaction
 from kiosk.extensions import db
 from kiosk.lending import hall_today
-from kiosk.models import Attendance, Registration
+from kiosk.models import Attendance, Course, Registration
 from tests.conftest import token
 
 TEACHER_PASSWORD = "teacher password 1"
@@ -160,8 +161,11 @@ def test_a_receipt_code_is_found_by_typing_it_and_a_wrong_one_is_refused(client,
     assert client.get("/c/ENGLISH/r/AAAAAAAA").status_code == 404
 
 
-def _teacher_login(client):
-    create_staff("teacher", TEACHER_PASSWORD, role="teacher", display_name="Teacher")
+def _teacher_login(client, course_id):
+    """Log in as the course's teacher."""
+    teacher_id = create_staff("teacher", TEACHER_PASSWORD, role="teacher", display_name="Teacher").id
+    with write_transaction() as s:
+        s.get(Course, course_id).teacher_id = teacher_id
     return client.post("/staff/login?next=/kiosk/teach/", data={"username": "teacher", "password": TEACHER_PASSWORD})
 
 
@@ -169,7 +173,7 @@ def test_the_teacher_takes_attendance_on_the_tablet(client, hall, course):
     children = [classes.register(course, hall.resident(f"1380000000{n}", f"家长{n}"), f"孩子{n}", 8, None,
                                  True, token(), "phone").id for n in range(2)]
     assert client.get("/kiosk/teach/").status_code == 302  # to the login page
-    assert _teacher_login(client).headers["Location"] == "/kiosk/teach/"
+    assert _teacher_login(client, course).headers["Location"] == "/kiosk/teach/"
     today = classes.sessions_on(hall_today())[0]
     response = client.get("/kiosk/teach/")
     assert response.headers["Location"].endswith(f"/kiosk/teach/{today.id}")
@@ -184,15 +188,20 @@ def test_the_teacher_takes_attendance_on_the_tablet(client, hall, course):
     assert client.post(f"/kiosk/teach/{today.id}/mark/{children[0]}", data={"mark": "excused"}).status_code == 303
     marks = db.session.execute(select(Attendance.registration_id, Attendance.mark)).all()
     assert marks == [(children[0], "excused")]
-    # A teacher has no business in the tool shop's back office.
+    # A teacher has no business in the tool shop's back office, nor in another teacher's class.
     assert client.get("/staff/tools").status_code == 403
+    other = create_staff("other", TEACHER_PASSWORD, role="teacher", display_name="Other").id
+    with write_transaction() as s:
+        s.get(Course, course).teacher_id = other
+    assert client.get(f"/kiosk/teach/{today.id}").status_code == 403
+    assert client.post(f"/kiosk/teach/{today.id}/mark/{children[1]}", data={"mark": "present"}).status_code == 403
 
 
 def test_a_cancelled_date_takes_no_attendance(client, hall, course):
     child = classes.register(course, hall.resident(), "孩子", 8, None, True, token(), "phone").id
     today = classes.sessions_on(hall_today())[0]
     classes.cancel_date(today.id, "snow", hall.admin_id)
-    _teacher_login(client)
+    _teacher_login(client, course)
     response = client.post(f"/kiosk/teach/{today.id}/mark/{child}", data={"mark": "present"},
                            headers={"HX-Request": "true"})
     assert response.status_code == 409 and "this date was cancelled" in response.get_data(as_text=True)

@@ -62,9 +62,6 @@ def _registration_or_404(registration_id: int) -> Registration:
 def _show(form, refusal: Refusal) -> Refusal | None:
     """A refusal about a field goes next to it; one about the whole action is returned, for the
     top of the page (a form's first field may be its hidden token)."""
-    # A lazy message counts as safe HTML to Jinja (LazyString.__html__), yet some carry what a
-    # person typed ("<child> already has a seat"); as a plain string it is escaped like the rest.
-    refusal.message = str(refusal.message)
     if refusal.field and hasattr(form, refusal.field):
         _show_refusal(form, refusal)
         return None
