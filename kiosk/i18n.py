@@ -36,7 +36,8 @@ def ordinal(n: int) -> str:
 def weekday_names(days: str) -> str:
     """'5' -> 'Saturday', '01234' -> 'Monday, Tuesday, ...' in the page's language (Monday = 0)."""
     names = get_day_names("wide", locale=get_locale())
-    return ", ".join(names[int(d)] for d in days)
+    # Chinese lists with the enumeration comma: 星期一、星期二.
+    return ("、" if current_lang() == "zh_Hans" else ", ").join(names[int(d)] for d in days)
 
 
 def clock(moment) -> str:

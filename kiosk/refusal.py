@@ -2,14 +2,22 @@
 
 
 class Refusal(Exception):
-    """Raised by domain actions; `message` is a lazy translatable string, `field` names the form field."""
+    """Raised by domain actions with a translatable message; `field` names the form field it is about."""
 
     status = 409
 
     def __init__(self, reason: str, message, field: str | None = None):
         super().__init__(reason)
         self.reason = reason
-        # A plain str, translated now: a lazy string counts as safe HTML to Jinja, and messages
-        # may carry what a person typed (a child's name), which must be escaped like any text.
-        self.message = str(message)
+        self._message = message
         self.field = field
+
+    @property
+    def message(self) -> str:
+        """The message in the page's language, as plain text.
+
+        Translated when shown (a domain action may run outside a request), and never as a lazy
+        string: Jinja takes those for safe HTML, and some messages carry what a person typed
+        (a child's name), which must be escaped like any other text.
+        """
+        return str(self._message)
