@@ -9,7 +9,6 @@ constraints (seat rows, unique seat and ticket, one live place per child, one fo
 catch whatever a bug might let slip.
 """
 import re
-import secrets
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from . import codes
 from .database import write_transaction
 from .extensions import db
 from .lending import hall_today
@@ -30,9 +30,6 @@ from .models.classes import GRADES, LIVE_STATUSES, MARKS, SCHEDULE_KINDS
 from .refusal import Refusal
 from .residents import identify_resident_now, normalise_name
 
-# Unambiguous letters and digits (no 0/O, 1/I/L): a guardian reads the code off a screen or paper.
-RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-RECEIPT_LENGTH = 8
 _COURSE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
 # Three unexcused absences in a row: staff are told, and may give the seat to the waiting list.
 ABSENCES_IN_A_ROW = 3
@@ -56,22 +53,9 @@ def normalise_course_code(raw: str | None) -> str | None:
     return s if _COURSE_CODE.match(s) else None
 
 
-def normalise_receipt(raw: str | None) -> str | None:
-    """'abcd-efgh', 'ABCD EFGH', full-width letters -> 'ABCDEFGH'; None when it cannot be one."""
-    s = unicodedata.normalize("NFKC", raw or "").upper()
-    s = re.sub(r"[\s\-]", "", s)
-    if len(s) != RECEIPT_LENGTH or any(ch not in RECEIPT_ALPHABET for ch in s):
-        return None
-    return s
-
-
-def format_receipt(code: str) -> str:
-    """ABCDEFGH -> ABCD-EFGH, easier to read aloud and to copy."""
-    return f"{code[:4]}-{code[4:]}"
-
-
-def _new_receipt() -> str:
-    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+# A guardian's receipt code (kiosk.codes): it opens the registration's status page.
+normalise_receipt = codes.normalise
+format_receipt = codes.formatted
 
 
 def child_key(name: str) -> str:
@@ -264,7 +248,7 @@ def register(course_id: int, guardian_id: int, child_name: str, child_age: int |
                 course_id=course_id, guardian_id=guardian_id, child_name=name, child_key=key,
                 child_age=child_age, child_grade=child_grade, guardian_consent_at=utcnow(),
                 form_token=token, channel=channel, created_by_id=staff_id,
-                receipt=_unused_receipt(s), status="waiting")
+                receipt=codes.unused(s, Registration.receipt), status="waiting")
             seat = _free_seat(s, course)
             if seat is not None:
                 registration.status, registration.seat = "confirmed", seat
@@ -333,13 +317,6 @@ def _next_ticket(s, course_id: int) -> int:
     # Tickets only grow: a promoted or cancelled child's ticket is never handed out again.
     return (s.scalar(select(func.max(Registration.wait_ticket)).where(
         Registration.course_id == course_id)) or 0) + 1
-
-
-def _unused_receipt(s) -> str:
-    while True:
-        code = _new_receipt()
-        if s.scalar(select(Registration.id).where(Registration.receipt == code)) is None:
-            return code
 
 
 def _promote(s, course: Course) -> list[Registration]:

@@ -34,6 +34,15 @@ class Defaults:
     RESIDENT_COOKIE_DAYS = 180
     KIOSK_DEVICE_COOKIE_DAYS = 365 * 5
     PAGE_SIZE = 25
+    # Requests a public phone may send a day: per mobile number, and per phone (the hall tablet
+    # is not limited: staff are beside it).
+    WISH_LIMIT_PER_MOBILE = 3
+    WISH_LIMIT_PER_DEVICE = 5
+    # Photos: what a phone may upload (a larger request is refused before it is read), and the
+    # longest side of the picture kept (resized, EXIF and location stripped).
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    PHOTO_MAX_BYTES = 10 * 1024 * 1024
+    PHOTO_MAX_SIDE = 1280
     # Behind a reverse proxy (nginx), the number of proxies in front of the app: their
     # X-Forwarded-For/-Proto/-Host headers are then trusted (werkzeug's ProxyFix), so that
     # login throttling sees the real address and cookies are Secure under HTTPS.
