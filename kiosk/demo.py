@@ -8,11 +8,11 @@ from uuid import uuid4
 
 from sqlalchemy import select, update
 
-from . import classes, lending
+from . import classes, lending, wishes
 from .auth import create_staff
 from .database import write_transaction
 from .extensions import db
-from .models import Loan, Registration, Resident, StaffUser, Tool, ToolKind
+from .models import Loan, Registration, Resident, StaffUser, Tool, ToolKind, Wish
 from .models.base import utcnow
 
 # (中文, བོད་ཡིག, English, pictogram, loan days, how many)
@@ -93,6 +93,7 @@ def load_demo(teacher_password: str | None = None) -> str:
     teacher_password = teacher_password or secrets.token_urlsafe(9)
     _english_class(admin.id, create_staff("teacher", teacher_password, role="teacher",
                                           display_name="卓嘎老师").id)
+    _wishes(admin.id)
     return teacher_password
 
 
@@ -148,3 +149,90 @@ def _english_class(admin_id: int, teacher_id: int) -> None:
                 mark = rng.choices(["present", "absent", "excused"], weights=[88, 6, 6])[0]
             classes.mark(session.id, registration_id, mark, teacher_id)
 
+
+
+# (name, contact, phone, quarter offset from this one in which it chairs the alliance or None)
+PARTNER_UNITS = [
+    ("雪域律师事务所", "次旦律师", "0891-6331234", 0), ("城关区社区卫生服务站", "李医生", "0891-6332345", 1),
+    ("仁康藏医诊所", "边巴医生", "0891-6333456", 2), ("吉祥百货超市", "王经理", "0891-6334567", 3),
+    ("拉萨市第一小学", "卓玛老师", "0891-6335678", None), ("邮政储蓄银行城关支行", "张行长", "0891-6336789", None),
+    ("爱心大药房", "陈店长", "0891-6337890", None), ("雪城家政服务公司", "格桑", "0891-6338901", None),
+]
+# (name, mobile, team, sub-team)
+VOLUNTEERS = [
+    ("洛桑", "13908911001", "红扳手志愿服务队", "repair_skills"),
+    ("刘建军", "13908911002", "红扳手志愿服务队", "repair_skills"),
+    ("尼玛次仁", "13908911003", "红扳手志愿服务队", "repair_skills"),
+    ("德吉", "13908911004", "社区志愿服务队", "elderly_health"),
+    ("周敏", "13908911005", "社区志愿服务队", "elderly_health"),
+    ("扎西", "13908911006", "社区志愿服务队", "mobility_care"),
+    ("赵静", "13908911007", "社区志愿服务队", "legal_help"),
+    ("白玛", "13908911008", "社区志愿服务队", "general"),
+]
+# (resident's mobile, kind, category, description, visit times, days ago, what becomes of it)
+WISHES = [
+    ("13908901234", "wish", "school", "孙子上三年级，想要一个新书包和文具。", "", 2, "received"),
+    ("13989012345", "repair", "repair", "厨房水龙头一直漏水，关不紧。", "工作日下午", 1, "received"),
+    ("18908912345", "wish", "daily", "奶奶眼睛不好，想要一盏护眼台灯。", "", 9, "published"),
+    ("13628901122", "help", "company", "老伴住院，希望有人每周来陪我聊聊天。", "周二、周四上午", 6, "published"),
+    ("15289013344", "wish", "health", "需要借一个轮椅两个月。", "", 12, "published"),
+    ("17708915566", "wish", "school", "两个孩子需要冬天的校服。", "", 15, "claimed"),
+    ("13549017788", "repair", "repair", "卫生间灯坏了，够不着换。", "周末都可以", 5, "assigned"),
+    ("18389019900", "help", "paperwork", "不会在手机上办社保认证，想请人教一下。", "上午", 20, "confirmed"),
+    ("13308902211", "wish", "daily", "想要一个电热水壶。", "", 40, "fulfilled_rated"),
+    ("15908904433", "repair", "repair", "门锁坏了，钥匙插不进去。", "随时", 30, "fulfilled_assigned"),
+    ("18808906655", "wish", "other", "想要一台新手机。", "", 18, "declined"),
+    ("13708908877", "wish", "school", "孙子上三年级，想要书包。", "", 1, "merged"),
+    ("13908901234", "help", "other", "3号楼门口没有垃圾桶，垃圾堆在路边。", "", 10, "converted"),
+]
+
+
+def _wishes(admin_id: int) -> None:
+    today = lending.hall_today()
+    quarter = (today.month - 1) // 3
+    units = [wishes.save_partner_unit(
+        name, contact, phone,
+        "" if offset is None else f"{today.year + (quarter + offset) // 4}-Q{(quarter + offset) % 4 + 1}")
+        for name, contact, phone, offset in PARTNER_UNITS]
+    helpers = [wishes.save_volunteer(name, mobile, team, sub_team) for name, mobile, team, sub_team in VOLUNTEERS]
+    repairer, elderly, paperwork = helpers[0], helpers[3], helpers[6]
+    residents = {r.mobile: r.id for r in db.session.scalars(select(Resident))}
+    made = {}
+    for mobile, kind, category, text, times, days_ago, fate in WISHES:
+        request = wishes.Request(kind, category, text, _unit_of(mobile), times)
+        wish = wishes.submit(residents[mobile], request, str(uuid4()), channel="phone", limited=False)
+        made[fate] = wish
+        with write_transaction() as s:
+            s.get(Wish, wish.id).created_at = utcnow() - timedelta(days=days_ago, hours=3)
+        alias, area = "居民" + RESIDENT_NAMES[mobile][0], _unit_of(mobile).split("单元")[0].split("号楼")[0] + "号楼"
+        if fate == "received":
+            continue
+        if fate == "merged":
+            wishes.merge(wish.id, made["received"].code, admin_id)
+        elif fate == "declined":
+            wishes.decline(wish.id, "超出微心愿的范围（一般在200元以内），建议联系民政窗口。", admin_id)
+        elif fate == "converted":
+            wishes.convert_to_concern(wish.id, "sanitation_bins", admin_id)
+        elif fate in ("assigned", "fulfilled_assigned"):
+            wishes.assign(wish.id, repairer.id, admin_id)
+        else:
+            wishes.publish(wish.id, alias, area, admin_id)
+            if fate == "claimed":
+                wishes.claim(wish.id, str(uuid4()), partner_unit_id=units[3].id, note="我们可以捐赠校服")
+            elif fate == "confirmed":
+                wishes.confirm_claim(wishes.claim(wish.id, str(uuid4()), paperwork.mobile, paperwork.name).id, admin_id)
+            elif fate == "fulfilled_rated":
+                wishes.confirm_claim(wishes.claim(wish.id, str(uuid4()), elderly.mobile, elderly.name).id, admin_id)
+        if fate.startswith("fulfilled"):
+            wishes.fulfil(wish.id, wishes.Done(today - timedelta(days=days_ago // 2),
+                                               "已送到家中" if fate == "fulfilled_rated" else "更换了门锁芯",
+                                               45 if fate == "fulfilled_rated" else 90), admin_id)
+        if fate == "fulfilled_rated":
+            wishes.thank(wish.id, 5, "谢谢志愿者，水壶很好用！")
+
+
+RESIDENT_NAMES = {mobile: name for name, mobile, _unit in RESIDENTS}
+
+
+def _unit_of(mobile: str) -> str:
+    return next((unit for _name, m, unit in RESIDENTS if m == mobile), "")

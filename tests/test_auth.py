@@ -273,6 +273,13 @@ def test_setup_loads_the_demo_hall_once(app, runner):
         assert count(Attendance) > 0
         assert any(s.day.weekday() == 5 for s in classes.next_dates(course.id))
         assert course.teacher.role == "teacher" and "teacher  Password: " in result.output
+        # Wishes and help requests in every state, volunteers of each sub-team, partner units.
+        from kiosk.models import PartnerUnit, Volunteer, Wish
+        from kiosk.models.wishes import SUB_TEAMS, WISH_STATUSES
+
+        assert set(db.session.scalars(select(Wish.status))) == set(WISH_STATUSES)
+        assert set(db.session.scalars(select(Volunteer.sub_team))) == set(SUB_TEAMS)
+        assert count(PartnerUnit) >= 8
     again = runner.invoke(args=["setup", "--demo-if-empty"])
     assert again.exit_code == 0 and "demo" not in again.output.lower()
     with app.app_context():
