@@ -20,7 +20,8 @@ _ACCEPTED = {"JPEG", "PNG", "WEBP", "HEIF", "MPO", "GIF"}
 
 
 def folder() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
+    # UPLOAD_FOLDER moves them (the tests keep each run's photos in a temporary folder).
+    path = Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -60,3 +61,10 @@ def path_of(name: str) -> Path | None:
         return None
     path = folder() / name
     return path if path.exists() else None
+
+
+def discard(name: str | None) -> None:
+    """Remove a photo kept for a request that was then refused (or was a double tap's twin)."""
+    path = path_of(name) if name else None
+    if path is not None:
+        path.unlink(missing_ok=True)

@@ -54,3 +54,13 @@ def course_url(code: str) -> str:
 def receipt_url(course_code: str, receipt: str) -> str:
     """A guardian's status page: shown as a QR on the tablet, so the phone can take it home."""
     return f"{course_url(course_code)}/r/{receipt}"
+
+
+def wishes_url() -> str:
+    """What the wishes poster encodes: the start page on a resident's phone (a public contract)."""
+    return f"{current_app.config['BASE_URL']}/w"
+
+
+def wish_url(code: str) -> str:
+    """A request's status page: shown as a QR on the tablet, so the phone can take it home."""
+    return f"{wishes_url()}/{code}"

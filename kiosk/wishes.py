@@ -140,8 +140,9 @@ def check_rate(resident_id: int | None, device: str) -> None:
     since = utcnow() - timedelta(days=1)
     per_mobile = current_app.config["WISH_LIMIT_PER_MOBILE"]
     per_device = current_app.config["WISH_LIMIT_PER_DEVICE"]
+    # Only limited submissions count (they carry a device); the hall tablet's carry none.
     if resident_id is not None and db.session.scalar(select(func.count()).select_from(Wish).where(
-            Wish.resident_id == resident_id, Wish.created_at >= since, Wish.channel != "kiosk")) >= per_mobile:
+            Wish.resident_id == resident_id, Wish.created_at >= since, Wish.device != "")) >= per_mobile:
         raise _too_many()
     if device and db.session.scalar(select(func.count()).select_from(Wish).where(
             Wish.device == device, Wish.created_at >= since)) >= per_device:
@@ -279,7 +280,8 @@ def assign(wish_id: int, volunteer_id: int, staff_id: int) -> Wish:
 
 # --- Claiming on the wall -------------------------------------------------------------------
 
-def _taken() -> Refusal:
+def taken() -> Refusal:
+    """Someone else got there first: said kindly, on the claim page and after a lost race."""
     return Refusal("taken", _l("Thank you! Someone has just offered to take on this wish. "
                                "Please choose another one."))
 
@@ -313,10 +315,10 @@ def claim(wish_id: int, token: str, volunteer_mobile: str | None = None, volunte
         with write_transaction() as s:
             done = s.scalar(select(Claim).where(Claim.form_token == token))
             if done is not None:
-                return done
+                return _same_claim(done, wish_id)
             wish = _locked_wish(s, wish_id)
             if wish.status != "published":
-                raise _taken() if wish.status in ("claimed", "in_progress", "fulfilled") else \
+                raise taken() if wish.status in ("claimed", "in_progress", "fulfilled") else \
                     Refusal("not_on_wall", _l("This wish is no longer on the wall."))
             if partner_unit_id is not None:
                 unit = s.get(PartnerUnit, partner_unit_id)
@@ -334,8 +336,14 @@ def claim(wish_id: int, token: str, volunteer_mobile: str | None = None, volunte
         # The live-claim index caught a claim the lock did not (another worker got there first).
         done = db.session.scalar(select(Claim).where(Claim.form_token == token))
         if done is not None:
-            return done
-        raise _taken() from None
+            return _same_claim(done, wish_id)
+        raise taken() from None
+
+
+def _same_claim(done: Claim, wish_id: int) -> Claim:
+    if done.wish_id != wish_id:
+        raise Refusal("stale_form", _l("This form was already used. Please start again."))
+    return done
 
 
 def _decide(claim_id: int, staff_id: int, status: str, wish_status: str) -> Claim:

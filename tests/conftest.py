@@ -5,6 +5,7 @@ domain actions, constraints and races are tested on both. In CI (CI=true) a miss
 PostgreSQL server fails the run instead of skipping.
 """
 import os
+import tempfile
 import uuid
 from datetime import date
 
@@ -21,6 +22,8 @@ ADMIN_PASSWORD = "correct horse battery"
 
 def config_for(url: str, **extra) -> dict:
     return {
+        # Photos a test uploads stay out of the checkout's instance/ folder.
+        "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="kiosk-uploads-"),
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret",

@@ -167,3 +167,30 @@ def assert_clean_log(log: Path) -> None:
     errors = log.read_text()
     for sign in ("Traceback", "[ERROR]", "database is locked"):
         assert sign not in errors, errors
+
+
+class Database:
+    """The app outside the server, over the database the server uses, its schema made: to prepare
+    what a race starts from and to read what it left. Each `run` has an app context (a session)
+    of its own, so it reads what is committed now. Use it as a context manager."""
+
+    def __init__(self, url: str):
+        from kiosk import create_app
+        from kiosk.extensions import db
+        from tests.conftest import config_for
+
+        self.app, self.db = create_app(config_for(url)), db
+        self.run(db.create_all)
+
+    def run(self, call: Callable, *args):
+        with self.app.app_context():
+            try:
+                return call(*args)
+            finally:
+                self.db.session.remove()
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.run(lambda: self.db.engine.dispose())

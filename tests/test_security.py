@@ -24,6 +24,8 @@ UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 TOOL_CODE = "RW-0001"  # on loan to resident 1 (loan 1); RW-0002 is free; RW-0003 is in repair
 COURSE_CODE = "ENGLISH"  # one seat: resident 1's child sits in it (registration 1), resident 2's waits
 RECEIPT = "ABCDEFGH"  # registration 1's receipt
+WISH_CODE = "WXYZ2345"  # wish 1, on the wall; volunteer 1's private page key is VOLUNTEER_KEY
+VOLUNTEER_KEY = "volunteer-key-1"
 
 
 # --- Helpers shared by the security, auth and device tests --------------------------------
@@ -53,12 +55,14 @@ def populate(app):
         lending.borrow(tool.id, first, token(), channel="kiosk")
         devices.enrol("Hall tablet", hall.admin_id)
         _a_class_with_a_seat_and_a_waiting_child(hall.admin_id)
+        _a_wish_on_the_wall_and_a_repair_in_hand(hall.admin_id)
         # Rows a forgotten protection would change (tables added later may still be empty).
         counts = snapshot_counts(app)
         assert all(counts[t] > 0 for t in ("staff_user", "tool_kind", "tool", "resident", "loan",
                                             "tool_event", "kiosk_device", "course", "course_seat",
                                             "course_schedule", "class_session", "registration",
-                                            "attendance")), counts
+                                            "attendance", "wish", "claim", "volunteer", "partner_unit",
+                                            "fulfilment", "concern")), counts
     return app
 
 
@@ -83,6 +87,33 @@ def _a_class_with_a_seat_and_a_waiting_child(staff_id):
     classes.mark(1, seated.id, "present", staff_id)
 
 
+def _a_wish_on_the_wall_and_a_repair_in_hand(staff_id):
+    from datetime import date
+
+    from kiosk import wishes
+    from kiosk.database import write_transaction
+    from kiosk.models import Volunteer, Wish
+
+    on_wall = wishes.submit(1, wishes.Request("wish", "school", "a school bag"), token(), "phone", limited=False)
+    with write_transaction():
+        db.session.get(Wish, on_wall.id).code = WISH_CODE
+    wishes.publish(on_wall.id, "王家", "3号楼", staff_id)
+    repairer = wishes.save_volunteer("洛桑", "13908911001", "红扳手", "repair_skills")
+    with write_transaction():
+        db.session.get(Volunteer, repairer.id).key = VOLUNTEER_KEY
+    wishes.save_partner_unit("雪域律师事务所", "次旦", "0891-6331234", "2026-Q4")
+    repair = wishes.submit(2, wishes.Request("repair", "repair", "a leaking tap", "3-2"), token(), "kiosk",
+                           limited=False)
+    wishes.assign(repair.id, repairer.id, staff_id)
+    done = wishes.submit(2, wishes.Request("wish", "daily", "a kettle"), token(), "kiosk", limited=False)
+    wishes.publish(done.id, "王家", "3号楼", staff_id)
+    wishes.confirm_claim(wishes.claim(done.id, token(), "13908911001", "洛桑").id, staff_id)
+    wishes.fulfil(done.id, wishes.Done(date.today(), "brought a kettle", 30), staff_id)
+    problem = wishes.submit(2, wishes.Request("help", "other", "no bins at the gate"), token(), "kiosk",
+                            limited=False)
+    wishes.convert_to_concern(problem.id, "sanitation_bins", staff_id)
+
+
 def snapshot(app) -> dict:
     """Every row of every table, in primary-key order."""
     with app.app_context():
@@ -98,7 +129,8 @@ def snapshot_counts(app) -> dict:
 
 def url_values(rule) -> dict:
     """Plausible values for a rule's parameters: ints are 1, anything called *code* a tool code
-    (a course code on the class pages), a receipt registration 1's receipt."""
+    (a course code on the class pages, a wish's code on the wish pages), a receipt registration 1's
+    receipt, a key volunteer 1's."""
     values = {}
     for name, converter in rule._converters.items():
         if isinstance(converter, IntegerConverter):
@@ -113,6 +145,10 @@ def url_values(rule) -> dict:
             values[name] = RECEIPT
         elif "code" in name and rule.endpoint.split(".")[0] in ("classes", "kiosk_classes"):
             values[name] = COURSE_CODE
+        elif "code" in name and rule.endpoint.split(".")[0] in ("wishes", "kiosk_wishes"):
+            values[name] = WISH_CODE
+        elif name == "key":
+            values[name] = VOLUNTEER_KEY
         elif isinstance(converter, PathConverter) or "code" in name:
             values[name] = TOOL_CODE
         else:
@@ -208,7 +244,8 @@ def test_the_walk_sees_the_routes_that_change_things(csrf_app):
     rules = {rule.rule for rule, _m, _u in walk(csrf_app, UNSAFE)}
     assert {"/lang", "/staff/login", "/staff/logout", "/staff/devices", "/t/<code>/borrow",
             "/kiosk/t/<code>/return", "/kiosk/reset", "/c/<code>/register", "/c/<code>/r/<receipt>/cancel",
-            "/kiosk/teach/<int:session_id>/mark/<int:registration_id>"} <= rules
+            "/kiosk/teach/<int:session_id>/mark/<int:registration_id>", "/w/new",
+            "/w/wall/<int:wish_id>/claim", "/w/<code>/thanks"} <= rules
 
 
 @pytest.mark.parametrize("who", ["anonymous", "admin"])
