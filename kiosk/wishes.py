@@ -22,11 +22,12 @@ from sqlalchemy.orm import joinedload
 from . import codes
 from .database import write_transaction
 from .extensions import db
+from .lending import hall_today
 from .models.base import utcnow
 from .models.wishes import (CATEGORIES, CONCERN_CATEGORIES, SUB_TEAMS, WISH_KINDS, Claim, Concern,
                             Fulfilment, PartnerUnit, Volunteer, Wish)
 from .refusal import Refusal
-from .residents import normalise_mobile, normalise_name
+from .residents import InvalidMobile, normalise_mobile, normalise_name
 
 # A request on the wall or in the hands of a claimant; the wall shows both (a claimed one as taken).
 ON_THE_WALL = ("published", "claimed")
@@ -286,12 +287,20 @@ def taken() -> Refusal:
                                "Please choose another one."))
 
 
+def _mobile(raw: str) -> str:
+    try:
+        return normalise_mobile(raw)
+    except InvalidMobile:
+        raise Refusal("mobile", _l("This is not a mobile number. It has 11 digits and starts with 1, "
+                                   "for example 138 0013 8000."), field="mobile") from None
+
+
 def volunteer_for(mobile: str, name: str) -> Volunteer:
     """The volunteer with this mobile, or a new one (staff confirm them with the claim).
 
     The caller holds the write transaction.
     """
-    mobile, name = normalise_mobile(mobile), normalise_name(name)
+    mobile, name = _mobile(mobile), normalise_name(name)
     if not name:
         raise Refusal("name", _l("Please write your name."), field="name")
     volunteer = db.session.scalar(select(Volunteer).where(Volunteer.mobile == mobile))
@@ -346,7 +355,8 @@ def _same_claim(done: Claim, wish_id: int) -> Claim:
     return done
 
 
-def _decide(claim_id: int, staff_id: int, status: str, wish_status: str) -> Claim:
+def _decide(claim_id: int, staff_id: int, status: str, wish_status: str,
+            from_statuses: tuple[str, ...] = ("pending",)) -> Claim:
     with write_transaction() as s:
         wish_id = s.scalar(select(Claim.wish_id).where(Claim.id == claim_id))
         if wish_id is None:
@@ -354,8 +364,9 @@ def _decide(claim_id: int, staff_id: int, status: str, wish_status: str) -> Clai
         wish = _locked_wish(s, wish_id)
         found = s.get(Claim, claim_id)
         s.refresh(found)
-        if found.status != "pending":
+        if found.status not in from_statuses:
             raise Refusal("decided", _l("This claim was already decided."))
+        _require(wish, "claimed", "in_progress")  # not once it is fulfilled
         found.status, found.decided_at, found.decided_by_id = status, utcnow(), staff_id
         if status == "confirmed" and found.volunteer is not None and found.volunteer.confirmed_at is None:
             found.volunteer.confirmed_at = utcnow()
@@ -369,8 +380,9 @@ def confirm_claim(claim_id: int, staff_id: int) -> Claim:
 
 
 def release_claim(claim_id: int, staff_id: int) -> Claim:
-    """Staff let the claim go: the wish is back on the wall for someone else."""
-    return _decide(claim_id, staff_id, "released", "published")
+    """Staff let the claim go, waiting or confirmed (a volunteer who dropped out): the wish is
+    back on the wall for someone else."""
+    return _decide(claim_id, staff_id, "released", "published", from_statuses=("pending", "confirmed"))
 
 
 # --- Fulfilment and thanks ------------------------------------------------------------------
@@ -391,14 +403,17 @@ def fulfil(wish_id: int, done: Done, staff_id: int) -> Fulfilment:
         raise Refusal("what", _l("Please say what was done."), field="what_was_done")
     if not 0 <= done.minutes <= 6000:
         raise Refusal("minutes", _l("Please give the time spent in minutes (at most 6000)."), field="minutes")
+    if done.done_on > hall_today():
+        raise Refusal("done_on", _l("This date is in the future."), field="done_on")
     try:
         with write_transaction() as s:
             wish = _locked_wish(s, wish_id)
             _require(wish, "published", "claimed", "in_progress")
             claimant = live_claim(wish.id)
-            volunteer_id = done.volunteer_id or wish.assigned_volunteer_id or \
-                (claimant.volunteer_id if claimant else None)
-            unit_id = done.partner_unit_id or (claimant.partner_unit_id if claimant else None)
+            volunteer_id, unit_id = done.volunteer_id, done.partner_unit_id
+            if volunteer_id is None and unit_id is None:  # staff named nobody: who took it on
+                volunteer_id = wish.assigned_volunteer_id or (claimant.volunteer_id if claimant else None)
+                unit_id = claimant.partner_unit_id if claimant and volunteer_id is None else None
             record = Fulfilment(wish_id=wish.id, done_on=done.done_on, volunteer_id=volunteer_id,
                                 partner_unit_id=unit_id,
                                 what_was_done=done.what_was_done.strip(), minutes=done.minutes,
@@ -435,7 +450,7 @@ def save_volunteer(name: str, mobile: str, team: str, sub_team: str, active: boo
     name = normalise_name(name)
     if not name:
         raise Refusal("name", _l("Please write the name."), field="name")
-    mobile = normalise_mobile(mobile)
+    mobile = _mobile(mobile)
     try:
         with write_transaction() as s:
             volunteer = s.get(Volunteer, volunteer_id) if volunteer_id else None

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from html.parser import HTMLParser
 from http.cookiejar import CookieJar
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Self
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, Request, build_opener
@@ -189,7 +189,7 @@ class Database:
             finally:
                 self.db.session.remove()
 
-    def __enter__(self) -> "Database":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

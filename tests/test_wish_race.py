@@ -19,7 +19,15 @@ from kiosk import wishes
 from kiosk.extensions import db
 from kiosk.models import Claim, Volunteer
 from tests.conftest import Hall
-from tests.gunicorn import Browser, Database, Page, assert_clean_log, at_once, inputs, serving
+from tests.gunicorn import (
+    Browser,
+    Database,
+    Page,
+    assert_clean_log,
+    at_once,
+    inputs,
+    serving,
+)
 from tests.test_class_race import assert_answered
 from tests.test_wishes_rules import published, unit
 
@@ -60,7 +68,7 @@ def volunteers() -> int:
 def taken_message(database: Database) -> str:
     """What the losers read, in the language a phone that chose none gets."""
     with database.app.test_request_context():
-        return str(escape(wishes._taken().message))
+        return str(escape(wishes.taken().message))
 
 
 def open_claim(base: str, wish_id: int, who: str, unit_id: int) -> Helper:

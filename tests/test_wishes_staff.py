@@ -405,11 +405,15 @@ def test_confirm_a_claim_from_the_claims_list(staff, claims):
     assert fresh(Wish, claim.wish_id).status == "in_progress"
     assert fresh(Volunteer, claim.volunteer_id).confirmed_at is not None
     # Decided once: a second press is refused above the wish page, and nothing changes.
-    response = staff.post(f"/staff/wishes/claims/{claim_id}/release")
+    response = staff.post(f"/staff/wishes/claims/{claim_id}/confirm")
     assert response.status_code == 409 and "This claim was already decided." in text(response)
     assert fresh(Claim, claim_id).status == "confirmed"
     page = text(staff.get(f"/staff/wishes/{claim.wish_id}"))
     assert f"/v/{claim.volunteer.key}" in page and "Claim confirmed" in page
+    # The volunteer dropped out: staff release the confirmed claim, the wish goes back on the wall.
+    assert staff.post(f"/staff/wishes/claims/{claim_id}/release").status_code == 303
+    assert fresh(Claim, claim_id).status == "released"
+    assert fresh(Wish, claim.wish_id).status == "published"
 
 
 def test_release_a_claim_puts_the_wish_back_on_the_wall(staff, claims):
