@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from . import codes
 from .residents import InvalidMobile, normalise_mobile
 
 
@@ -34,3 +35,19 @@ class TokenForm(FlaskForm):
     """A button-only POST: CSRF plus the one-use token that makes a double tap harmless."""
 
     token = HiddenField(validators=[DataRequired(), Length(min=8, max=36)])
+
+
+class CodeLookupForm(FlaskForm):
+    """"I have a receipt code" (a class registration, a wish): a GET look-up, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    code = StringField(_l("Receipt code"), validators=[
+        DataRequired(message=_l("Please type the code from your receipt, like ABCD-EFGH."))])
+
+    def validate_code(self, field):
+        code = codes.normalise(field.data)
+        if code is None:
+            raise ValidationError(_l("A receipt code has 8 letters and digits, like ABCD-EFGH."))
+        field.data = code

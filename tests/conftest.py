@@ -99,6 +99,14 @@ def client(app):
     return app.test_client()
 
 
+def english_client(app):
+    """A browser that reads English (the messages' own language), so assertions read naturally."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    return client
+
+
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()

@@ -12,18 +12,14 @@ from kiosk.database import write_transaction
 from kiosk.extensions import db
 from kiosk.lending import hall_today
 from kiosk.models import Attendance, Course, Registration
-from tests.conftest import token
+from tests.conftest import english_client, token
 
 TEACHER_PASSWORD = "teacher password 1"
 
 
 @pytest.fixture
 def client(app):
-    """A browser that reads English (the messages' own language), so assertions read naturally."""
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["lang"] = "en"
-    return client
+    return english_client(app)
 
 
 @pytest.fixture
@@ -154,9 +150,9 @@ def test_on_the_tablet_the_receipt_is_shown_once_with_a_qr_and_nothing_is_rememb
 def test_a_receipt_code_is_found_by_typing_it_and_a_wrong_one_is_refused(client, hall, course):
     code = receipt_of(register(client, form()))
     spaced = f"{code[:4].lower()} {code[4:].lower()}"
-    response = client.get("/kiosk/c/ENGLISH/find", query_string={"receipt": spaced})
+    response = client.get("/kiosk/c/ENGLISH/find", query_string={"code": spaced})
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/kiosk/c/ENGLISH/r/{code}")
-    wrong = client.get("/c/ENGLISH/find", query_string={"receipt": "AAAA-AAAA"})
+    wrong = client.get("/c/ENGLISH/find", query_string={"code": "AAAA-AAAA"})
     assert wrong.status_code == 404 and "no registration with this code" in wrong.get_data(as_text=True)
     assert client.get("/c/ENGLISH/r/AAAAAAAA").status_code == 404
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from kiosk import devices, wishes
 from kiosk.extensions import db
 from kiosk.models import Claim, Resident, Wish
-from tests.conftest import token
+from tests.conftest import english_client, token
 
 MOBILE = "13912345678"
 
@@ -26,11 +26,7 @@ def own_uploads(app, tmp_path):
 
 @pytest.fixture
 def client(app):
-    """A browser that reads English (the messages' own language), so assertions read naturally."""
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["lang"] = "en"
-    return client
+    return english_client(app)
 
 
 def tablet_client(app, staff_id, lang="en"):

@@ -1,11 +1,10 @@
-"""The guardian's registration form, the receipt look-up and the teacher's attendance buttons."""
+"""The guardian's registration form."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ...classes import CHILD_AGE_MAX, CHILD_AGE_MIN, GRADE_NAMES, normalise_receipt
+from ...classes import CHILD_AGE_MAX, CHILD_AGE_MIN, GRADE_NAMES
 from ...forms import MobileMixin, TokenForm
 
 
@@ -73,19 +72,3 @@ class RegisterForm(MobileMixin, TokenForm):
         if not field.data:
             raise ValidationError(_l("Children's details need a parent's or guardian's consent. "
                                      "Please tick the box to agree."))
-
-
-class ReceiptLookupForm(FlaskForm):
-    """"I have a receipt code": a GET look-up, so it needs no CSRF token."""
-
-    class Meta:
-        csrf = False
-
-    receipt = StringField(_l("Receipt code"), validators=[
-        DataRequired(message=_l("Please type the code from your receipt, like ABCD-EFGH."))])
-
-    def validate_receipt(self, field):
-        code = normalise_receipt(field.data)
-        if code is None:
-            raise ValidationError(_l("A receipt code has 8 letters and digits, like ABCD-EFGH."))
-        field.data = code

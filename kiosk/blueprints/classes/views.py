@@ -12,7 +12,8 @@ from ... import classes, visitor
 from ...qr import qr_svg, receipt_url
 from ...refusal import Refusal
 from ...web import new_token, render, surface
-from .forms import RegisterForm, ReceiptLookupForm
+from ...forms import CodeLookupForm
+from .forms import RegisterForm
 
 bp = Blueprint("classes", __name__)
 
@@ -48,19 +49,19 @@ def course(code):
     if code != course.code:  # posters are case-insensitive; show the one spelling we print
         return redirect(url_for(".course", code=course.code), 301)
     return render("classes/course.html", course=course, seats=classes.seats(course),
-                  dates=classes.next_dates(course.id, 6), lookup=ReceiptLookupForm(meta={"csrf": False}))
+                  dates=classes.next_dates(course.id, 6), lookup=CodeLookupForm())
 
 
 @bp.get("/c/<code>/find")
 def find_receipt(code):
     """A guardian types the receipt code (on the tablet, or a phone that lost the page)."""
     course = _course_or_404(code)
-    lookup = ReceiptLookupForm(request.args)
+    lookup = CodeLookupForm(request.args)
     if lookup.validate():
-        registration = classes.find_registration(course, lookup.receipt.data)
+        registration = classes.find_registration(course, lookup.code.data)
         if registration is not None:
             return redirect(url_for(".receipt", code=course.code, receipt=registration.receipt), 303)
-        lookup.receipt.errors.append(_no_such_receipt())
+        lookup.code.errors.append(_no_such_receipt())
     return render("classes/course.html", course=course, seats=classes.seats(course),
                   dates=classes.next_dates(course.id, 6), lookup=lookup, status=404)
 

@@ -10,7 +10,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ... import codes, wishes
+from ... import wishes
 from ...forms import IdentifyForm, MobileMixin, TokenForm
 
 # One picture and one word per category, so a resident who reads neither language well can choose.
@@ -79,22 +79,6 @@ class WishForm(IdentifyForm, TokenForm):
     def validate_consent(self, field):
         if not field.data:
             raise ValidationError(_l("Please agree, so that we can handle your request."))
-
-
-class CodeLookupForm(FlaskForm):
-    """"I have a receipt code": a GET look-up, so it needs no CSRF token."""
-
-    class Meta:
-        csrf = False
-
-    code = StringField(_l("Receipt code"), validators=[
-        DataRequired(message=_l("Please type the code from your receipt, like ABCD-EFGH."))])
-
-    def validate_code(self, field):
-        code = codes.normalise(field.data)
-        if code is None:
-            raise ValidationError(_l("A receipt code has 8 letters and digits, like ABCD-EFGH."))
-        field.data = code
 
 
 def _int_or_none(value):

@@ -17,13 +17,14 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ... import codes, photos, visitor, wishes
 from ...devices import is_hall_tablet
 from ...extensions import db
+from ...forms import CodeLookupForm
 from ...models import Wish
 from ...models.base import utcnow
 from ...qr import qr_svg, wish_url
 from ...refusal import Refusal
 from ...residents import identify_resident_now
 from ...web import new_token, render, surface
-from .forms import (CATEGORY_WORDS, KIND_WORDS, STARS, STATUS_WORDS, STEPS, ClaimForm, CodeLookupForm,
+from .forms import (CATEGORY_WORDS, KIND_WORDS, STARS, STATUS_WORDS, STEPS, ClaimForm,
                     ThanksForm, WishForm)
 
 bp = Blueprint("wishes", __name__)
