@@ -237,7 +237,7 @@ def merge(wish_id: int, into_code: str, staff_id: int) -> Wish:
         wish = _locked_wish(s, wish_id)
         _require(wish, "received", "published")
         target = s.scalar(select(Wish).where(Wish.code == (codes.normalise(into_code) or "")))
-        if target is None or target.id == wish.id or target.status in ("merged", "declined", "converted"):
+        if target is None or target.id == wish.id or target.status not in OPEN_STATUSES:
             raise Refusal("merge_target", _l("Please give the code of another open request."), field="into")
         wish.status, wish.merged_into_id, wish.reviewed_by_id = "merged", target.id, staff_id
         return wish
@@ -322,10 +322,12 @@ def claim(wish_id: int, token: str, volunteer_mobile: str | None = None, volunte
     """
     try:
         with write_transaction() as s:
+            # The token is looked up behind the wish's lock: a double tap that waited for it must
+            # find the claim its twin has just made, not a wish "someone else" has just taken.
+            wish = _locked_wish(s, wish_id)
             done = s.scalar(select(Claim).where(Claim.form_token == token))
             if done is not None:
                 return _same_claim(done, wish_id)
-            wish = _locked_wish(s, wish_id)
             if wish.status != "published":
                 raise taken() if wish.status in ("claimed", "in_progress", "fulfilled") else \
                     Refusal("not_on_wall", _l("This wish is no longer on the wall."))
@@ -355,6 +357,13 @@ def _same_claim(done: Claim, wish_id: int) -> Claim:
     return done
 
 
+def _settle(found: Claim, status: str, staff_id: int) -> None:
+    """Staff decide a claim; a volunteer whose claim is confirmed is known to staff from then on."""
+    found.status, found.decided_at, found.decided_by_id = status, utcnow(), staff_id
+    if status == "confirmed" and found.volunteer is not None and found.volunteer.confirmed_at is None:
+        found.volunteer.confirmed_at = utcnow()
+
+
 def _decide(claim_id: int, staff_id: int, status: str, wish_status: str,
             from_statuses: tuple[str, ...] = ("pending",)) -> Claim:
     with write_transaction() as s:
@@ -367,9 +376,7 @@ def _decide(claim_id: int, staff_id: int, status: str, wish_status: str,
         if found.status not in from_statuses:
             raise Refusal("decided", _l("This claim was already decided."))
         _require(wish, "claimed", "in_progress")  # not once it is fulfilled
-        found.status, found.decided_at, found.decided_by_id = status, utcnow(), staff_id
-        if status == "confirmed" and found.volunteer is not None and found.volunteer.confirmed_at is None:
-            found.volunteer.confirmed_at = utcnow()
+        _settle(found, status, staff_id)
         wish.status = wish_status
         return found
 
@@ -420,7 +427,7 @@ def fulfil(wish_id: int, done: Done, staff_id: int) -> Fulfilment:
                                 photo=done.photo, recorded_by_id=staff_id)
             s.add(record)
             if claimant is not None and claimant.status == "pending":
-                claimant.status, claimant.decided_at, claimant.decided_by_id = "confirmed", utcnow(), staff_id
+                _settle(claimant, "confirmed", staff_id)
             wish.status = "fulfilled"
             s.flush()
             return record

@@ -9,6 +9,7 @@ from datetime import timedelta
 from io import BytesIO
 
 import pytest
+from flask_babel import force_locale
 from flask import current_app
 from PIL import Image
 from sqlalchemy import func, select, text, update
@@ -255,6 +256,7 @@ def test_a_home_repair_is_assigned_to_a_volunteer_with_repair_skills(any_hall):
 def test_a_volunteer_claims_by_mobile_and_name(any_hall):
     wish = published(any_hall)
     refused("name", claim_by, wish, name="  ")
+    assert refused("mobile", wishes.claim, wish, token(), "12345", "Dorje").field == "mobile"
     claimed = claim_by(wish, 1, name="  Dorje   Tsering ", form_token="tap")
     assert claim_by(wish, 1, name="Dorje Tsering", form_token="tap").id == claimed.id  # a double tap
     refused("stale_form", claim_by, published(any_hall), 1, form_token="tap")  # not another wish's form
@@ -266,7 +268,8 @@ def test_a_volunteer_claims_by_mobile_and_name(any_hall):
     assert wishes.live_claim(wish).id == claimed.id
 
     refusal = refused("taken", claim_by, wish, 2)
-    assert "Someone has just offered" in refusal.message
+    with force_locale("en"):
+        assert "Someone has just offered" in refusal.message
     assert count(Claim) == 1 and count(Volunteer) == 1  # the second volunteer was not recorded
 
     # The same mobile under another name is refused; the same name typed otherwise is the same person.
@@ -362,9 +365,19 @@ def test_staff_confirm_or_release_a_claim_once(any_hall):
     assert confirmed.status == "confirmed" and status_of(wish) == "in_progress"
     assert db.session.get(Volunteer, second.volunteer_id).confirmed_at is not None
     refused("decided", wishes.confirm_claim, second.id, any_hall.admin_id)
-    refused("decided", wishes.release_claim, second.id, any_hall.admin_id)
-    refused("no_claim", wishes.release_claim, 10_000, any_hall.admin_id)
     assert wishes.wall() == []
+    refused("no_claim", wishes.release_claim, 10_000, any_hall.admin_id)
+
+    # A confirmed volunteer who drops out is released too: the wish goes back on the wall, once.
+    assert wishes.release_claim(second.id, any_hall.admin_id).status == "released"
+    assert status_of(wish) == "published" and [w.id for w in wishes.wall()] == [wish]
+    refused("decided", wishes.release_claim, second.id, any_hall.admin_id)
+
+    # Once the wish is fulfilled, its claim stays as it was.
+    third = claim_by(wish, 3)
+    wishes.fulfil(wish, done(), any_hall.admin_id)
+    refused("wrong_status", wishes.release_claim, third.id, any_hall.admin_id)
+    assert db.session.get(Claim, third.id).status == "confirmed"
 
 
 # --- Fulfilment and thanks ------------------------------------------------------------------
@@ -375,6 +388,8 @@ def test_fulfilment_records_who_did_what_once(any_hall):
     assert refused("what", wishes.fulfil, wish, done(what="  "), any_hall.admin_id).field == "what_was_done"
     for minutes in (-1, 6001):
         assert refused("minutes", wishes.fulfil, wish, done(minutes), any_hall.admin_id).field == "minutes"
+    tomorrow = wishes.Done(hall_today() + timedelta(days=1), "Carried the rice up", 30)
+    assert refused("done_on", wishes.fulfil, wish, tomorrow, any_hall.admin_id).field == "done_on"
 
     record = wishes.fulfil(wish, done(0), any_hall.admin_id)
     assert (record.volunteer_id, record.partner_unit_id, record.minutes) == (claimed.volunteer_id, None, 0)
@@ -392,6 +407,11 @@ def test_fulfilment_records_who_did_what_once(any_hall):
     wishes.claim(by_unit, token(), partner_unit_id=bureau)
     record = wishes.fulfil(by_unit, done(), any_hall.admin_id)
     assert (record.volunteer_id, record.partner_unit_id) == (None, bureau)
+    # Staff name who did it: that one is credited, not the claimant.
+    other = published(any_hall)
+    wishes.claim(other, token(), partner_unit_id=bureau)
+    record = wishes.fulfil(other, done(volunteer_id=skilled), any_hall.admin_id)
+    assert (record.volunteer_id, record.partner_unit_id) == (skilled, None)
     refused("wrong_status", wishes.fulfil, submit(any_hall.resident()).id, done(), any_hall.admin_id)
 
 
@@ -438,6 +458,7 @@ def test_volunteers_are_known_by_their_mobile(any_hall):
     assert refused("mobile_taken", wishes.save_volunteer, "Dawa", "13800138001", "", "general").field == "mobile"
     refused("sub_team", wishes.save_volunteer, "Dawa", "13800138002", "", "cooking")
     refused("name", wishes.save_volunteer, " ", "13800138002", "", "general")
+    assert refused("mobile", wishes.save_volunteer, "Dawa", "0891-123", "", "general").field == "mobile"
     edited = wishes.save_volunteer("Pema", "13800138001", "South", "general", active=False, volunteer_id=first.id)
     assert (edited.id, edited.team, edited.active) == (first.id, "South", False)
     assert wishes.volunteers() == [] and len(wishes.volunteers(active_only=False)) == 1
