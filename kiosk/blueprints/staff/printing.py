@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from ...extensions import db
 from ...i18n import HTML_LANG
 from ...models import Course, Tool
-from ...qr import course_url, label_url, qr_svg, shop_url
+from ...qr import course_url, label_url, qr_svg, shop_url, wishes_url
 from ...web import render
 from . import bp, for_teachers
 
@@ -75,3 +75,19 @@ def course_poster(course_id):
     url = course_url(course.code)
     return render("staff/poster.html", url=url, qr=qr_svg(url), texts=_in_each_language(words),
                   heading=_l("Class poster"), pict="📚")
+
+
+def _wishes_words() -> dict:
+    return {"title": gettext("Wishes and help requests"),
+            "lead": gettext("Ask for a small wish, a home repair or other help, or offer help on the wish wall."),
+            "steps": [gettext("Scan this code with your phone's camera."),
+                      gettext("Choose what you need by its picture and say it in a few words."),
+                      gettext("Keep the receipt code: it shows how your request is going.")]}
+
+
+@bp.get("/wishes/poster")
+def wishes_poster():
+    """The wishes poster for the hall and the notice boards: its QR opens /w (a public address)."""
+    url = wishes_url()
+    return render("staff/poster.html", url=url, qr=qr_svg(url), texts=_in_each_language(_wishes_words),
+                  heading=_l("Wishes poster"), pict="🎁")
