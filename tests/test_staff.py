@@ -447,6 +447,26 @@ def test_poster_shows_the_shop_qr_and_a_title_in_three_languages(staff):
     assert "style=" not in page
 
 
+@pytest.mark.parametrize("path, url, title_zh", [
+    ("/staff/wishes/poster", "http://hall.test/w", "微心愿"),
+    ("/staff/classes/{course}/poster", "http://hall.test/c/ENGLISH", "周六英语课堂"),
+])
+def test_the_wishes_and_class_posters_carry_their_public_address(staff, hall, path, url, title_zh):
+    """What a poster's QR opens is a public contract: <base>/w, <base>/c/<course code>."""
+    from datetime import timedelta
+
+    from kiosk import classes
+    from kiosk.lending import hall_today
+
+    today = hall_today()
+    course = classes.save_course(classes.CourseFields(
+        "english", "周六英语课堂", "དབྱིན་ཡིག", "Saturday English class", "", "", "", None, 6, 13, 20,
+        today, today + timedelta(days=90)))
+    page = text(staff.get(path.format(course=course.id)))
+    assert str(qr_svg(url)) in page and url in page
+    assert 'lang="zh-Hans"' in page and 'lang="bo"' in page and title_zh in page
+
+
 def test_print_css_sets_a4_pages():
     from pathlib import Path
 
