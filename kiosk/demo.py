@@ -217,6 +217,8 @@ def _wishes(admin_id: int) -> None:
             wishes.assign(wish.id, repairer.id, admin_id)
         else:
             wishes.publish(wish.id, alias, area, admin_id)
+            with write_transaction() as s:  # published the day after it came in
+                s.get(Wish, wish.id).published_at = utcnow() - timedelta(days=max(days_ago - 1, 0), hours=1)
             if fate == "claimed":
                 wishes.claim(wish.id, str(uuid4()), partner_unit_id=units[3].id, note="我们可以捐赠校服")
             elif fate == "confirmed":

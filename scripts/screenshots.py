@@ -9,6 +9,8 @@ language), for example:
     .venv/bin/gunicorn -b 127.0.0.1:8123 'kiosk:create_app()' &
     .venv/bin/python scripts/screenshots.py --password "$KIOSK_ADMIN_PASSWORD"
 
+Another port (the same in KIOSK_BASE_URL): --base-url http://127.0.0.1:8125.
+
 It drives the system Chromium (apt-get install chromium) through Playwright. Pictures larger
 than --max-kb are reduced to a 256-colour PNG with ImageMagick's `convert` when it is there.
 """
@@ -26,12 +28,22 @@ TABLET = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True,
          "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
+RESIDENT = {"#mobile": "13800138000", "#name": "王芳"}  # who sends the phone's forms
 
 
 def language(page, code):
     """Tap the language switch (each language is a button in its own script)."""
     page.locator(f'.lang-switch button[value="{code}"]').first.click()
     page.wait_for_load_state("networkidle")
+
+
+def send_form(page, form, values, ticks):
+    """Fill in the form's fields ({selector: value}), tick its boxes and send it."""
+    for selector, value in values.items():
+        page.fill(selector, value)
+    for selector in ticks:
+        page.check(selector)
+    page.click(f"{form} button[type=submit]")
 
 
 def shrink(path: Path, max_kb: int) -> None:
@@ -88,6 +100,10 @@ def main() -> int:
         shot(page, "class-course")
         page.goto(f"{base}/kiosk/c/{opts.course}/register")
         shot(page, "class-register")
+        # A wish on the tablet, in Chinese: picture tiles for the category, the number pad.
+        language(page, "zh_Hans")
+        page.goto(f"{base}/kiosk/w/new?kind=wish")
+        shot(page, "wish-form")
         tablet.close()
 
         # A resident's phone after scanning a tool's label.
@@ -99,15 +115,20 @@ def main() -> int:
         # place on the waiting list) on the phone. Registers a child in the hall, hence throwaway.
         page.goto(f"{base}/c/{opts.course}/register")
         language(page, "en")
-        page.fill("#child_name", "王小明")
         page.select_option("#child_age", "9")
-        page.fill("#mobile", "13800138000")
-        page.fill("#name", "王芳")
-        page.check("#consent")
-        page.check("#guardian_consent")
-        page.click("#register-form button[type=submit]")
+        send_form(page, "#register-form", {"#child_name": "王小明", **RESIDENT}, ["#consent", "#guardian_consent"])
         page.wait_for_selector("section.class-receipt")
         shot(page, "class-receipt-phone")
+        # The wish wall from the poster's QR: aliases and areas, never a name. Then a wish sent
+        # from the phone and its status page (a request in the hall, hence throwaway).
+        language(page, "zh_Hans")
+        page.goto(f"{base}/w/wall")
+        shot(page, "wish-wall-phone")
+        page.goto(f"{base}/w/new?kind=wish")
+        page.click('#field-category .pict-tile:has(input[value="school"])')
+        send_form(page, "#wish-form", {"#description": "孙女上一年级，想要一个书包。", **RESIDENT}, ["#consent"])
+        page.wait_for_selector("section.wish-status[data-status=received]")
+        shot(page, "wish-status-phone")
         phone.close()
 
         # The staff dashboard, in English.

@@ -54,3 +54,16 @@ def loans_of_tool(server, code: str) -> list[tuple[str, str | None, str | None]]
             select(Loan).join(Tool).where(Tool.code == code).order_by(Loan.id))]
 
     return server.query(rows)
+
+
+def fits_the_phone(page):
+    """Nothing sticks out sideways: no horizontal scrolling at 390 px."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{page.url} is {width} px wide"
+
+
+def type_on_keypad(page, digits: str):
+    """Type a mobile number on the tablet's on-screen keypad, one key at a time."""
+    pad = page.locator("#field-mobile .keypad")
+    for key in digits:
+        pad.locator(f"button[data-key='{key}']").click()

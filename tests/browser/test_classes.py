@@ -17,11 +17,10 @@ from kiosk.extensions import db
 from kiosk.lending import hall_today
 from kiosk.models import Attendance, Registration, Resident, StaffUser
 from kiosk.residents import identify_resident
-from tests.browser.helpers import choose_language, path_is
+from tests.browser.helpers import choose_language, fits_the_phone, path_is, type_on_keypad
 
 pytestmark = pytest.mark.browser
 
-PHONE_WIDTH = 390
 
 
 # --- Looking things up in the hall's database -------------------------------------------------
@@ -71,24 +70,12 @@ def cancel_a_coming_date(server) -> str:
 
 # --- Steps in the browser ---------------------------------------------------------------------
 
-def fits_the_phone(page):
-    """Nothing sticks out sideways: no horizontal scrolling at 390 px."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE_WIDTH, f"{page.url} is {width} px wide"
-
-
 def tablet_in_english(tablet, server):
     """The tablet's home screen, switched to English (the messages' own language)."""
     page = tablet(server)
     page.goto("/kiosk/")
     choose_language(page, "en")
     return page
-
-
-def type_on_keypad(page, digits: str):
-    pad = page.locator("#field-mobile .keypad")
-    for key in digits:
-        pad.locator(f"button[data-key='{key}']").click()
 
 
 def fill_the_form(page, child: str, age: str, mobile: str, guardian: str, consents: bool = True):

@@ -17,12 +17,11 @@ from kiosk.extensions import db
 from kiosk.lending import hall_today
 from kiosk.models import Claim, Wish
 from tests.browser.conftest import TABLET
-from tests.browser.helpers import choose_language, path_is
+from tests.browser.helpers import choose_language, fits_the_phone, path_is, type_on_keypad
 from tests.conftest import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PHONE_WIDTH = 390
 CODE_URL = re.compile(r"/w/[A-Z2-9]{8}$")
 
 
@@ -42,6 +41,12 @@ def wishes_in(server) -> int:
     return server.query(lambda: db.session.scalar(select(func.count()).select_from(Wish)))
 
 
+def published_wish(server) -> int:
+    """The id of a wish of the demo hall waiting on the wall for a helper."""
+    return server.query(lambda: db.session.scalars(
+        select(Wish.id).where(Wish.status == "published").order_by(Wish.id)).first())
+
+
 def claims_of(server, wish_id: int) -> list[tuple[str, str]]:
     """[(claim status, volunteer's mobile)] of every claim of the wish."""
     return server.query(lambda: [(c.status, c.volunteer.mobile) for c in db.session.scalars(
@@ -49,12 +54,6 @@ def claims_of(server, wish_id: int) -> list[tuple[str, str]]:
 
 
 # --- Steps in the browser ---------------------------------------------------------------------
-
-def fits_the_phone(page):
-    """Nothing sticks out sideways: no horizontal scrolling at 390 px."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE_WIDTH, f"{page.url} is {width} px wide"
-
 
 def in_english(page, path: str):
     page.goto(path)
@@ -67,12 +66,6 @@ def pick(page, field: str, words: str):
     tile = page.locator(f"#field-{field} .pict-tile", has_text=words)
     tile.click()
     expect(tile.locator("input")).to_be_checked()
-
-
-def type_on_keypad(page, digits: str):
-    pad = page.locator("#field-mobile .keypad")
-    for key in digits:
-        pad.locator(f"button[data-key='{key}']").click()
 
 
 def fill_the_request(page, category: str, description: str, mobile: str, name: str, consents: bool = True):
@@ -238,17 +231,23 @@ def test_the_tablet_form_says_what_is_missing_next_to_the_field_and_keeps_the_ty
     assert wishes_in(server) == before + 1
 
 
-def test_tablet_targets_on_the_request_form_are_big_enough(serve, tablet, shot):
+def test_tablet_targets_on_the_wish_screens_are_big_enough(serve, tablet, shot):
+    """Every link and button at least 48 px tall; the big and primary buttons 64 px (UX.md)."""
     server = serve()
-    page = in_english(tablet(server, enrolled=True), "/kiosk/w/new?kind=help")
-    shot(page, "form")
-    small = page.evaluate("""() => [...document.querySelectorAll('a, button, .pict-tile')]
-        .filter(el => el.offsetParent !== null)
-        .map(el => ({what: (el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 30),
-                     height: el.getBoundingClientRect().height,
-                     primary: el.matches('.primary, .big')}))
-        .filter(t => t.height < (t.primary ? 64 : 48))""")
-    assert small == [], f"targets too small on the tablet: {small}"
+    page = in_english(tablet(server, enrolled=True), "/kiosk/w")
+    screens = {"form": "/kiosk/w/new?kind=help", "start": "/kiosk/w", "wall": "/kiosk/w/wall",
+               "claim": f"/kiosk/w/wall/{published_wish(server)}/claim"}
+    small = {}
+    for name, path in screens.items():
+        page.goto(path)
+        shot(page, name)
+        small[path] = page.evaluate("""() => [...document.querySelectorAll('a, button, .pict-tile')]
+            .filter(el => el.offsetParent !== null)
+            .map(el => ({what: (el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 30),
+                         height: Math.round(el.getBoundingClientRect().height),
+                         primary: el.matches('.primary, .big')}))
+            .filter(t => t.height < (t.primary ? 64 : 48))""")
+    assert {path: targets for path, targets in small.items() if targets} == {}, "targets too small on the tablet"
 
 
 def test_the_tablet_wish_screens_fit_one_screen(serve, tablet, shot):
@@ -317,6 +316,7 @@ def test_a_home_repair_from_the_phone_to_the_residents_thanks(serve, phone, new_
     staff = log_in_as_staff(new_context, server)
     open_on_staff_list(staff, code)
     expect(staff.locator("img.wish-photo")).to_be_visible()
+    assert staff.locator("img.wish-photo").evaluate("img => img.naturalWidth") == 64  # staff see it
     expect(staff.locator("#publish-alias")).to_have_value("次家")  # suggested: the family's initial
     expect(staff.locator("#publish-area")).to_have_value("5号楼")  # the building, never the door
     shot(staff, "staff-wish")
@@ -370,7 +370,7 @@ def test_a_home_repair_from_the_phone_to_the_residents_thanks(serve, phone, new_
     shot(late, "late-taken")
     # On the wall it now says someone is helping, with no button; the claim page answers 409.
     late.goto("/w/wall")
-    taken = late.locator(f"li.wish-card[data-status='claimed']", has_text="Grandma C.")
+    taken = late.locator("li.wish-card[data-status='claimed']", has_text="Grandma C.")
     expect(taken.locator(".wish-taken")).to_have_text("Someone is helping")
     expect(taken.get_by_role("link", name="I can help")).to_have_count(0)
     shot(late, "wall-taken")
@@ -445,16 +445,15 @@ def test_a_home_repair_from_the_phone_to_the_residents_thanks(serve, phone, new_
 def test_the_wish_pages_fit_a_phone(serve, phone, shot):
     server = serve()
     page = in_english(phone(server), "/w")
-    published = server.query(lambda: db.session.scalars(
-        select(Wish.id).where(Wish.status == "published").order_by(Wish.id)).first())
     fulfilled = server.query(lambda: db.session.scalars(select(Wish.code).where(Wish.status == "fulfilled")
                                                         .order_by(Wish.id)).first())
-    paths = ["/w", "/w/new?kind=wish", "/w/new?kind=repair", "/w/new?kind=help", "/w/wall",
-             f"/w/wall/{published}/claim", f"/w/{fulfilled}"]
-    for path in paths:
+    screens = {"start": "/w", "wish": "/w/new?kind=wish", "repair": "/w/new?kind=repair",
+               "help": "/w/new?kind=help", "wall": "/w/wall", "claim": f"/w/wall/{published_wish(server)}/claim",
+               "status-fulfilled": f"/w/{fulfilled}"}
+    for name, path in screens.items():
         page.goto(path)
         fits_the_phone(page)
-        shot(page, path.strip("/").replace("/", "-").replace("?kind=", "-"))
+        shot(page, name)
 
 
 def test_the_phone_form_keeps_what_was_typed_after_an_error(serve, phone, shot, tmp_path):
@@ -482,6 +481,12 @@ def test_the_phone_form_keeps_what_was_typed_after_an_error(serve, phone, shot, 
     expect(page.locator("section.wish-status")).to_have_attribute("data-status", "received")
     shot(page, "sent")
     assert wish_with(server, "Help with the pension form.").kind == "help"
+    # The phone (not the tablet) remembers who sent it, for the next request.
+    page.goto("/w/new?kind=wish")
+    expect(page.locator("#mobile")).to_have_value("13912340002")
+    expect(page.locator("#name")).to_have_value("Karma")
+    expect(page.locator("#description")).to_have_value("")
+    shot(page, "remembered")
 
 
 def test_a_receipt_code_typed_by_hand_finds_the_request(serve, phone, shot):
