@@ -43,6 +43,11 @@ class Defaults:
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     PHOTO_MAX_BYTES = 10 * 1024 * 1024
     PHOTO_MAX_SIDE = 1280
+    # The afternoon tea's sign-in QR on the hall tablet changes every TEA_QR_SECONDS; a scanned
+    # code works for TEA_TOKEN_SECONDS, and only from TEA_EARLY_MINUTES before the tea to its end.
+    TEA_QR_SECONDS = 30
+    TEA_TOKEN_SECONDS = 90
+    TEA_EARLY_MINUTES = 30
     # Behind a reverse proxy (nginx), the number of proxies in front of the app: their
     # X-Forwarded-For/-Proto/-Host headers are then trusted (werkzeug's ProxyFix), so that
     # login throttling sees the real address and cookies are Secure under HTTPS.

@@ -19,13 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import codes
+from . import codes, ledger
 from .database import write_transaction
 from .extensions import db
 from .lending import hall_today
 from .models.base import utcnow
-from .models.wishes import (CATEGORIES, CONCERN_CATEGORIES, SUB_TEAMS, WISH_KINDS, Claim, Concern,
-                            Fulfilment, PartnerUnit, Volunteer, Wish)
+from .models.tea import CONCERN_CATEGORIES, Concern
+from .models.wishes import CATEGORIES, SUB_TEAMS, WISH_KINDS, Claim, Fulfilment, PartnerUnit, Volunteer, Wish
 from .refusal import Refusal
 from .residents import InvalidMobile, normalise_mobile, normalise_name
 
@@ -251,12 +251,10 @@ def convert_to_concern(wish_id: int, category: str, staff_id: int) -> Concern:
     with write_transaction() as s:
         wish = _locked_wish(s, wish_id)
         _require(wish, "received", "published")
-        concern = Concern(category=category, description=wish.description, place=wish.building_unit,
-                          resident_id=wish.resident_id, from_wish_id=wish.id, created_by_id=staff_id)
-        s.add(concern)
         wish.status, wish.reviewed_by_id = "converted", staff_id
-        s.flush()
-        return concern
+        return ledger.add_concern(s, ledger.Raised(category, wish.description, place=wish.building_unit,
+                                                   source="wish", resident_id=wish.resident_id,
+                                                   from_wish_id=wish.id), staff_id)
 
 
 def concern_of(wish_id: int) -> Concern | None:

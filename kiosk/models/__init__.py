@@ -2,8 +2,10 @@
 from .classes import Attendance, ClassSession, Course, CourseSchedule, CourseSeat, Registration
 from .people import KioskDevice, LoginAttempt, Resident, StaffUser
 from .tools import Loan, Tool, ToolEvent, ToolKind
-from .wishes import Claim, Concern, Fulfilment, PartnerUnit, Volunteer, Wish
+from .tea import Concern, ConcernStep, TeaInvitation, TeaSession, TeaSignIn
+from .wishes import Claim, Fulfilment, PartnerUnit, Volunteer, Wish
 
 __all__ = ["Attendance", "ClassSession", "Course", "CourseSchedule", "CourseSeat", "Registration",
            "KioskDevice", "LoginAttempt", "Resident", "StaffUser", "Loan", "Tool", "ToolEvent", "ToolKind",
-           "Claim", "Concern", "Fulfilment", "PartnerUnit", "Volunteer", "Wish"]
+           "Claim", "Concern", "ConcernStep", "Fulfilment", "PartnerUnit", "TeaInvitation", "TeaSession",
+           "TeaSignIn", "Volunteer", "Wish"]

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -17,6 +17,8 @@ class Resident(db.Model):
     building_unit: Mapped[str | None] = mapped_column(String(60))
     # When the resident agreed to the hall keeping their name and number (PIPL consent).
     consent_at: Mapped[datetime | None]
+    # Asked not to be invited to the afternoon tea: the fair rotation skips them.
+    tea_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

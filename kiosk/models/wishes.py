@@ -6,6 +6,9 @@ What the database keeps on its own:
 - one fulfilment per wish;
 - one form token per request: a double tap submits once;
 - statuses, kinds, categories and ratings from fixed lists (check constraints).
+
+A wish that is a community problem rather than a personal need becomes a Concern of the
+ledger (kiosk.models.tea).
 """
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -184,35 +187,3 @@ class Fulfilment(db.Model):
     wish: Mapped[Wish] = relationship()
     volunteer: Mapped[Volunteer | None] = relationship()
     partner_unit: Mapped[PartnerUnit | None] = relationship()
-
-
-CONCERN_CATEGORIES = ("roads_drains", "sanitation_bins", "public_toilets", "housing_repairs",
-                      "permits_paperwork", "employment", "benefits", "safety", "neighbours", "other")
-CONCERN_STATUSES = ("open", "referred", "in_progress", "resolved", "informed", "closed_unresolved")
-
-
-class Concern(db.Model):
-    """An entry of the concerns ledger (诉求台账): a community problem followed to its end.
-
-    Here it is made from a wish that turned out to be a community problem, not a personal need;
-    the tea sessions record them too, and the ledger's follow-up lives with them.
-    """
-
-    __tablename__ = "concern"
-    __table_args__ = (
-        CheckConstraint(f"category IN {CONCERN_CATEGORIES!r}", name="category"),
-        CheckConstraint(f"status IN {CONCERN_STATUSES!r}", name="status"),
-        Index("ix_concern_status_created", "status", "created_at"),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    category: Mapped[str] = mapped_column(String(20))
-    description: Mapped[str] = mapped_column(Text)
-    place: Mapped[str] = mapped_column(String(80), default="")
-    # Who raised it (optional): the resident behind the wish it came from.
-    resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"))
-    from_wish_id: Mapped[int | None] = mapped_column(ForeignKey("wish.id"), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="open")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-
-    from_wish: Mapped[Wish | None] = relationship()

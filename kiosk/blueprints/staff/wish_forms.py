@@ -16,7 +16,8 @@ from wtforms.widgets import DateInput, NumberInput
 
 from ...forms import MobileMixin
 from ...lending import hall_today
-from ...models.wishes import CATEGORIES, CONCERN_CATEGORIES, SUB_TEAMS, WISH_KINDS, WISH_STATUSES
+from ...models.tea import CONCERN_CATEGORIES
+from ...models.wishes import CATEGORIES, SUB_TEAMS, WISH_KINDS, WISH_STATUSES
 from . import wish_words
 from .class_forms import _day, _number
 

@@ -1,8 +1,8 @@
-"""wishes, help requests, claims, fulfilments, volunteers, partner units, concerns
+"""wishes, claims, volunteers, partner units; tea sessions, invitations, sign-ins; the concerns ledger
 
-Revision ID: 9d5763895888
+Revision ID: c83edc7a667f
 Revises: e4ba16e4b8fb
-Create Date: 2026-11-23 18:30:23.001623
+Create Date: 2026-11-23 19:01:43.571491
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '9d5763895888'
+revision = 'c83edc7a667f'
 down_revision = 'e4ba16e4b8fb'
 branch_labels = None
 depends_on = None
@@ -44,6 +44,26 @@ def upgrade():
     sa.UniqueConstraint('key', name=op.f('uq_volunteer_key')),
     sa.UniqueConstraint('mobile', name=op.f('uq_volunteer_mobile'))
     )
+    op.create_table('tea_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('starts_at', sa.Time(), nullable=False),
+    sa.Column('ends_at', sa.Time(), nullable=False),
+    sa.Column('place', sa.String(length=80), nullable=False),
+    sa.Column('theme', sa.String(length=120), nullable=False),
+    sa.Column('host', sa.String(length=60), nullable=False),
+    sa.Column('officials', sa.String(length=200), nullable=False),
+    sa.Column('target', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('starts_at < ends_at', name=op.f('ck_tea_session_times')),
+    sa.CheckConstraint('target BETWEEN 1 AND 60', name=op.f('ck_tea_session_target')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['staff_user.id'], name=op.f('fk_tea_session_created_by_id_staff_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tea_session'))
+    )
+    with op.batch_alter_table('tea_session', schema=None) as batch_op:
+        batch_op.create_index('ix_tea_session_day', ['day'], unique=False)
+
     op.create_table('wish',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=8), nullable=False),
@@ -114,23 +134,40 @@ def upgrade():
 
     op.create_table('concern',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=8), nullable=True),
     sa.Column('category', sa.String(length=20), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('place', sa.String(length=80), nullable=False),
+    sa.Column('urgency', sa.String(length=8), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=True),
     sa.Column('resident_id', sa.Integer(), nullable=True),
     sa.Column('from_wish_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.Column('proposed_solution', sa.Text(), nullable=False),
+    sa.Column('responsible_body', sa.String(length=80), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('closed_reason', sa.String(length=200), nullable=False),
+    sa.Column('satisfied', sa.Boolean(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint("category IN ('roads_drains', 'sanitation_bins', 'public_toilets', 'housing_repairs', 'permits_paperwork', 'employment', 'benefits', 'safety', 'neighbours', 'other')", name=op.f('ck_concern_category')),
-    sa.CheckConstraint("status IN ('open', 'referred', 'in_progress', 'resolved', 'informed', 'closed_unresolved')", name=op.f('ck_concern_status')),
+    sa.CheckConstraint("satisfied IS NULL OR status = 'informed' OR status = 'answered'", name=op.f('ck_concern_satisfied')),
+    sa.CheckConstraint("source IN ('tea', 'walk_in', 'phone_call', 'wish', 'other')", name=op.f('ck_concern_source')),
+    sa.CheckConstraint("status IN ('open', 'answered', 'referred', 'in_progress', 'resolved', 'informed', 'closed_unresolved')", name=op.f('ck_concern_status')),
+    sa.CheckConstraint("urgency IN ('low', 'normal', 'high')", name=op.f('ck_concern_urgency')),
     sa.ForeignKeyConstraint(['created_by_id'], ['staff_user.id'], name=op.f('fk_concern_created_by_id_staff_user')),
     sa.ForeignKeyConstraint(['from_wish_id'], ['wish.id'], name=op.f('fk_concern_from_wish_id_wish')),
     sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_concern_resident_id_resident')),
+    sa.ForeignKeyConstraint(['session_id'], ['tea_session.id'], name=op.f('fk_concern_session_id_tea_session')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_concern')),
+    sa.UniqueConstraint('code', name=op.f('uq_concern_code')),
     sa.UniqueConstraint('from_wish_id', name=op.f('uq_concern_from_wish_id'))
     )
     with op.batch_alter_table('concern', schema=None) as batch_op:
+        batch_op.create_index('ix_concern_session', ['session_id'], unique=False)
         batch_op.create_index('ix_concern_status_created', ['status', 'created_at'], unique=False)
 
     op.create_table('fulfilment',
@@ -152,14 +189,79 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fulfilment')),
     sa.UniqueConstraint('wish_id', name='uq_fulfilment_wish_id')
     )
+    op.create_table('tea_invitation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('resident_id', sa.Integer(), nullable=False),
+    sa.Column('answer', sa.String(length=10), nullable=False),
+    sa.Column('invited_at', sa.DateTime(), nullable=False),
+    sa.Column('answered_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("answer IN ('pending', 'accepted', 'declined', 'no_answer')", name=op.f('ck_tea_invitation_answer')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_tea_invitation_resident_id_resident')),
+    sa.ForeignKeyConstraint(['session_id'], ['tea_session.id'], name=op.f('fk_tea_invitation_session_id_tea_session')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tea_invitation')),
+    sa.UniqueConstraint('session_id', 'resident_id', name='uq_tea_invitation_session_resident')
+    )
+    with op.batch_alter_table('tea_invitation', schema=None) as batch_op:
+        batch_op.create_index('ix_tea_invitation_resident', ['resident_id'], unique=False)
+
+    op.create_table('tea_sign_in',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('resident_id', sa.Integer(), nullable=False),
+    sa.Column('how', sa.String(length=8), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("how IN ('qr', 'tablet', 'walk_in', 'staff')", name=op.f('ck_tea_sign_in_how')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_tea_sign_in_resident_id_resident')),
+    sa.ForeignKeyConstraint(['session_id'], ['tea_session.id'], name=op.f('fk_tea_sign_in_session_id_tea_session')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tea_sign_in')),
+    sa.UniqueConstraint('session_id', 'resident_id', name='uq_tea_sign_in_session_resident')
+    )
+    with op.batch_alter_table('tea_sign_in', schema=None) as batch_op:
+        batch_op.create_index('ix_tea_sign_in_resident', ['resident_id'], unique=False)
+
+    op.create_table('concern_step',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('concern_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=True),
+    sa.CheckConstraint("status IS NULL OR status IN ('open', 'answered', 'referred', 'in_progress', 'resolved', 'informed', 'closed_unresolved')", name=op.f('ck_concern_step_status')),
+    sa.ForeignKeyConstraint(['concern_id'], ['concern.id'], name=op.f('fk_concern_step_concern_id_concern')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff_user.id'], name=op.f('fk_concern_step_staff_id_staff_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_concern_step'))
+    )
+    with op.batch_alter_table('concern_step', schema=None) as batch_op:
+        batch_op.create_index('ix_concern_step_concern_at', ['concern_id', 'at'], unique=False)
+
+    with op.batch_alter_table('resident', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('tea_opt_out', sa.Boolean(), server_default=sa.false(), nullable=False))
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('resident', schema=None) as batch_op:
+        batch_op.drop_column('tea_opt_out')
+
+    with op.batch_alter_table('concern_step', schema=None) as batch_op:
+        batch_op.drop_index('ix_concern_step_concern_at')
+
+    op.drop_table('concern_step')
+    with op.batch_alter_table('tea_sign_in', schema=None) as batch_op:
+        batch_op.drop_index('ix_tea_sign_in_resident')
+
+    op.drop_table('tea_sign_in')
+    with op.batch_alter_table('tea_invitation', schema=None) as batch_op:
+        batch_op.drop_index('ix_tea_invitation_resident')
+
+    op.drop_table('tea_invitation')
     op.drop_table('fulfilment')
     with op.batch_alter_table('concern', schema=None) as batch_op:
         batch_op.drop_index('ix_concern_status_created')
+        batch_op.drop_index('ix_concern_session')
 
     op.drop_table('concern')
     with op.batch_alter_table('claim', schema=None) as batch_op:
@@ -172,6 +274,10 @@ def downgrade():
         batch_op.drop_index('ix_wish_device_created')
 
     op.drop_table('wish')
+    with op.batch_alter_table('tea_session', schema=None) as batch_op:
+        batch_op.drop_index('ix_tea_session_day')
+
+    op.drop_table('tea_session')
     op.drop_table('volunteer')
     op.drop_table('partner_unit')
     # ### end Alembic commands ###
