@@ -8,11 +8,11 @@ from uuid import uuid4
 
 from sqlalchemy import select, update
 
-from . import classes, lending, wishes
+from . import classes, ledger, lending, tea, wishes
 from .auth import create_staff
 from .database import write_transaction
 from .extensions import db
-from .models import Loan, Registration, Resident, StaffUser, Tool, ToolKind, Wish
+from .models import Concern, ConcernStep, Loan, Registration, Resident, StaffUser, Tool, ToolKind, Wish
 from .models.base import utcnow
 
 # (中文, བོད་ཡིག, English, pictogram, loan days, how many)
@@ -94,6 +94,7 @@ def load_demo(teacher_password: str | None = None) -> str:
     _english_class(admin.id, create_staff("teacher", teacher_password, role="teacher",
                                           display_name="卓嘎老师").id)
     _wishes(admin.id)
+    _tea(admin.id)
     return teacher_password
 
 
@@ -238,3 +239,96 @@ RESIDENT_NAMES = {mobile: name for name, mobile, _unit in RESIDENTS}
 
 def _unit_of(mobile: str) -> str:
     return next((unit for _name, m, unit in RESIDENTS if m == mobile), "")
+
+
+# (category, what was said, place, how it goes: answered on the spot, or the follow-up path)
+TEA_CONCERNS = [
+    ("roads_drains", "3号楼后面50米的下水道经常堵，一下雨就漫到路上。", "3号楼后", "in_progress",
+     "申请街道办专项资金，更换管道", "街道办事处"),
+    ("permits_paperwork", "外地来的女婿怎么办居住证？", "", "answered",
+     "社区民警现场讲解了居住证办理流程和材料。", ""),
+    ("public_toilets", "东门公共厕所太旧，冬天水管冻裂。", "东门", "referred", "报请城管局维修改造", "城管局"),
+    ("benefits", "高龄津贴这个月没有到账。", "", "informed", "核对名单后补发", "街道办事处"),
+    ("employment", "孩子毕业一年还没找到工作，希望有培训机会。", "", "resolved", "推荐参加人社局职业技能培训", "人社局"),
+    ("neighbours", "楼上邻居晚上装修太吵。", "5号楼", "open", "社区调解员上门协调", "社区居委会"),
+    ("safety", "小区南边的路灯坏了三个月。", "南门外道路", "closed_unresolved",
+     "联系路灯管理所", "城管局"),
+]
+
+
+def _tea_days(today: date) -> list[date]:
+    """The first and third Wednesday of each month: six past teas and the next one."""
+    days = []
+    year, month = today.year, today.month - 4
+    while len([d for d in days if d > today]) < 1:
+        if month < 1:
+            year, month = year - 1, month + 12
+        if month > 12:
+            year, month = year + 1, month - 12
+        first = date(year, month, 1)
+        wednesday = first + timedelta(days=(2 - first.weekday()) % 7)
+        days += [wednesday, wednesday + timedelta(days=14)]
+        month += 1
+    past = [d for d in days if d < today][-6:]
+    return past + [next(d for d in days if d > today)]
+
+
+# More neighbours, so that invitations can rotate: family names and given names, Tibetan and Han.
+NEIGHBOURS = [f"{family}{given}" for family, given in zip(
+    "次仁 扎西 格桑 多吉 洛桑 平措 尼玛 达瓦 旦增 索朗 王 李 张 刘 陈 杨 赵 黄 周 吴 徐 孙 马 朱 胡 郭 何 高 "
+    "林 罗 郑 梁 谢 宋 唐 许 韩 冯 邓 曹 彭 曾".split(),
+    "卓嘎 拉姆 曲珍 央吉 德吉 巴桑 顿珠 次旦 罗布 白玛 秀兰 桂英 建华 志强 玉兰 海燕 国庆 淑芬 明 强 "
+    "丽 军 敏 静 勇 艳 杰 涛 磊 娟 霞 平 刚 芳 华 燕 鹏 辉 红 超 斌 亮".split())]
+
+
+def _neighbours() -> None:
+    with write_transaction() as s:
+        s.add_all(Resident(name=name, mobile=f"1358901{n:04d}", building_unit=f"{n % 6 + 1}号楼{n % 3 + 1}单元",
+                           consent_at=utcnow(), tea_opt_out=(n % 17 == 5))
+                  for n, name in enumerate(NEIGHBOURS))
+
+
+def _tea(admin_id: int) -> None:
+    _neighbours()
+    today = lending.hall_today()
+    days = _tea_days(today)
+    themes = ["小区环境", "老年人服务", "就业与培训", "安全与治安", "邻里和睦", "冬季取暖", "新年活动"]
+    sessions = [tea.save_session(tea.SessionFields(day, time(15), time(17), "党群服务中心二楼会议室", theme,
+                                                   "社区书记 央宗", "社区书记 央宗, 民警 李强, 社工 卓玛", 12),
+                                 admin_id) for day, theme in zip(days, themes)]
+    rng = random.Random(7)
+    for session in sessions:
+        chosen = tea.suggest(session.id)
+        tea.invite(session.id, [s.resident.id for s in chosen])
+        if session.day > today:
+            continue
+        for invitation in tea.invitations(session.id):
+            answer = rng.choices(["accepted", "declined", "no_answer"], weights=[75, 15, 10])[0]
+            tea.record_answer(invitation.id, answer)
+            if answer == "accepted":
+                tea.sign_in(session.id, invitation.resident_id, rng.choice(["qr", "tablet"]))
+    held = [s for s in sessions if s.day < today]
+    for n, (category, said, place, fate, plan, body) in enumerate(TEA_CONCERNS):
+        session = held[n % len(held)]
+        raised = ledger.Raised(category, said, place=place, source="tea", session_id=session.id,
+                               answer=plan if fate == "answered" else "",
+                               proposed_solution="" if fate == "answered" else plan,
+                               responsible_body=body, due_on=None if fate == "answered" else today + timedelta(days=30))
+        concern = ledger.record(raised, admin_id)
+        path = {"referred": ["referred"], "in_progress": ["referred", "in_progress"],
+                "resolved": ["referred", "in_progress", "resolved"],
+                "informed": ["referred", "in_progress", "resolved", "informed"],
+                "closed_unresolved": ["referred", "closed_unresolved"]}.get(fate, [])
+        notes = {"referred": f"已转交{body}", "in_progress": "已立项，等待施工", "resolved": "问题已解决",
+                 "informed": "已电话告知居民", "closed_unresolved": "路灯属市政管理，社区已反映三次，暂无答复"}
+        for status in path:
+            ledger.follow_up(concern.id, notes[status], admin_id, status=status,
+                             satisfied=True if status == "informed" else None)
+        with write_transaction() as s:  # raised at that tea; the follow-up steps came after it
+            at = datetime.combine(session.day, time(16)) - timedelta(hours=8)
+            s.get(Concern, concern.id).created_at = at
+            for i, step in enumerate(s.scalars(select(ConcernStep).where(ConcernStep.concern_id == concern.id)
+                                               .order_by(ConcernStep.id))):
+                step.at = at + timedelta(days=4 * i)
+            if fate == "referred":  # one concern is past its due date: the ledger flags it
+                s.get(Concern, concern.id).due_on = today - timedelta(days=3)

@@ -255,7 +255,8 @@ def test_setup_loads_the_demo_hall_once(app, runner):
 
         assert count(ToolKind) == 15
         assert count(Tool) == 40
-        assert count(Resident) == 18  # 12 from the tool shop, 6 more guardians of the class
+        # 12 from the tool shop, 6 more guardians of the class, 42 neighbours invited to tea in turn
+        assert count(Resident) == 60
         assert count(Loan, Loan.returned_at.is_(None)) == 5
         assert count(Loan, Loan.returned_at.is_(None), Loan.due_on < lending.hall_today()) == 1
         assert count(Tool, Tool.status == "in_repair") == 1
@@ -280,10 +281,18 @@ def test_setup_loads_the_demo_hall_once(app, runner):
         assert set(db.session.scalars(select(Wish.status))) == set(WISH_STATUSES)
         assert set(db.session.scalars(select(Volunteer.sub_team))) == set(SUB_TEAMS)
         assert count(PartnerUnit) >= 8
+        # Past teas with their guests and concerns in every state of the ledger; the next tea.
+        from kiosk import tea
+        from kiosk.models import Concern, TeaSession, TeaSignIn
+        from kiosk.models.tea import CONCERN_STATUSES
+
+        assert count(TeaSession, TeaSession.day < lending.hall_today()) == 6 and len(tea.upcoming()) == 1
+        assert count(TeaSignIn) > 40
+        assert set(db.session.scalars(select(Concern.status))) == set(CONCERN_STATUSES)
     again = runner.invoke(args=["setup", "--demo-if-empty"])
     assert again.exit_code == 0 and "demo" not in again.output.lower()
     with app.app_context():
-        assert (count(ToolKind), count(Tool), count(Resident), count(Loan), count(StaffUser)) == (15, 40, 18, 5, 2)
+        assert (count(ToolKind), count(Tool), count(Resident), count(Loan), count(StaffUser)) == (15, 40, 60, 5, 2)
 
 
 def test_setup_without_the_flag_loads_no_demo(app, runner):
