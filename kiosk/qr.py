@@ -64,3 +64,19 @@ def wishes_url() -> str:
 def wish_url(code: str) -> str:
     """A request's status page: shown as a QR on the tablet, so the phone can take it home."""
     return f"{wishes_url()}/{code}"
+
+
+def sign_in_url(token: str) -> str:
+    """What the tea table's QR encodes (a public contract): the sign-in page on a resident's phone."""
+    return f"{current_app.config['BASE_URL']}/s/{token}"
+
+
+def sign_in_qr(token: str) -> Markup:
+    """The tea's sign-in QR. Its token changes every TEA_QR_SECONDS, so, unlike a label's code,
+    it is made each time rather than kept in qr_svg's cache (which would fill with dead codes)."""
+    return qr_svg.__wrapped__(sign_in_url(token))
+
+
+def concern_url(code: str) -> str:
+    """A concern's status page: shown as a QR on the tablet, so the phone can take it home."""
+    return f"{current_app.config['BASE_URL']}/q/{code}"

@@ -26,6 +26,7 @@ COURSE_CODE = "ENGLISH"  # one seat: resident 1's child sits in it (registration
 RECEIPT = "ABCDEFGH"  # registration 1's receipt
 WISH_CODE = "WXYZ2345"  # wish 1, on the wall; volunteer 1's private page key is VOLUNTEER_KEY
 VOLUNTEER_KEY = "volunteer-key-1"
+CONCERN_CODE = "QRST2345"  # concern 1 (from a tea session 1, open all day today; resident 1 invited)
 
 
 # --- Helpers shared by the security, auth and device tests --------------------------------
@@ -56,13 +57,15 @@ def populate(app):
         devices.enrol("Hall tablet", hall.admin_id)
         _a_class_with_a_seat_and_a_waiting_child(hall.admin_id)
         _a_wish_on_the_wall_and_a_repair_in_hand(hall.admin_id)
+        _a_tea_today_with_a_concern(hall.admin_id)
         # Rows a forgotten protection would change (tables added later may still be empty).
         counts = snapshot_counts(app)
         assert all(counts[t] > 0 for t in ("staff_user", "tool_kind", "tool", "resident", "loan",
                                             "tool_event", "kiosk_device", "course", "course_seat",
                                             "course_schedule", "class_session", "registration",
                                             "attendance", "wish", "claim", "volunteer", "partner_unit",
-                                            "fulfilment", "concern")), counts
+                                            "fulfilment", "concern", "concern_step", "tea_session",
+                                            "tea_invitation", "tea_sign_in")), counts
     return app
 
 
@@ -114,6 +117,23 @@ def _a_wish_on_the_wall_and_a_repair_in_hand(staff_id):
     wishes.convert_to_concern(problem.id, "sanitation_bins", staff_id)
 
 
+def _a_tea_today_with_a_concern(staff_id):
+    from datetime import time
+
+    from kiosk import ledger, tea
+    from kiosk.database import write_transaction
+    from kiosk.lending import hall_today
+    from kiosk.models import Concern
+
+    session = tea.save_session(tea.SessionFields(hall_today(), time(0, 0), time(23, 59), "会议室"), staff_id)
+    tea.invite(session.id, [1, 2])
+    tea.sign_in(session.id, 2, "tablet")
+    concern = ledger.record(ledger.Raised("roads_drains", "the drain", session_id=session.id,
+                                          resident_id=1), staff_id)
+    with write_transaction():
+        db.session.get(Concern, concern.id).code = CONCERN_CODE
+
+
 def snapshot(app) -> dict:
     """Every row of every table, in primary-key order."""
     with app.app_context():
@@ -130,7 +150,7 @@ def snapshot_counts(app) -> dict:
 def url_values(rule) -> dict:
     """Plausible values for a rule's parameters: ints are 1, anything called *code* a tool code
     (a course code on the class pages, a wish's code on the wish pages), a receipt registration 1's
-    receipt, a key volunteer 1's."""
+    receipt, a key volunteer 1's, a token a fresh sign-in code for tea session 1."""
     values = {}
     for name, converter in rule._converters.items():
         if isinstance(converter, IntegerConverter):
@@ -147,8 +167,14 @@ def url_values(rule) -> dict:
             values[name] = COURSE_CODE
         elif "code" in name and rule.endpoint.split(".")[0] in ("wishes", "kiosk_wishes"):
             values[name] = WISH_CODE
+        elif "code" in name and rule.endpoint.split(".")[0] in ("tea", "kiosk_tea"):
+            values[name] = CONCERN_CODE
         elif name == "key":
             values[name] = VOLUNTEER_KEY
+        elif name == "token":
+            from kiosk import tea
+
+            values[name] = tea.new_token(1)  # a fresh sign-in code for tea session 1
         elif isinstance(converter, PathConverter) or "code" in name:
             values[name] = TOOL_CODE
         else:
@@ -161,7 +187,8 @@ def walk(app, methods):
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint == "static":
             continue
-        built = rule.build(url_values(rule), append_unknown=False)
+        with app.app_context():  # some values are made by the app (a signed sign-in code)
+            built = rule.build(url_values(rule), append_unknown=False)
         assert built is not None, f"could not build {rule.rule}"
         for method in sorted(set(methods) & rule.methods):
             yield rule, method, built[1]
@@ -245,7 +272,8 @@ def test_the_walk_sees_the_routes_that_change_things(csrf_app):
     assert {"/lang", "/staff/login", "/staff/logout", "/staff/devices", "/t/<code>/borrow",
             "/kiosk/t/<code>/return", "/kiosk/reset", "/c/<code>/register", "/c/<code>/r/<receipt>/cancel",
             "/kiosk/teach/<int:session_id>/mark/<int:registration_id>", "/w/new",
-            "/w/wall/<int:wish_id>/claim", "/w/<code>/thanks"} <= rules
+            "/w/wall/<int:wish_id>/claim", "/w/<code>/thanks", "/s/<token>",
+            "/kiosk/tea/<int:session_id>/names/<int:resident_id>", "/kiosk/tea/<int:session_id>/walk-in"} <= rules
 
 
 @pytest.mark.parametrize("who", ["anonymous", "admin"])

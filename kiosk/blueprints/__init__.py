@@ -1,5 +1,5 @@
-"""One blueprint per area. The tool shop, the classes and the wishes are registered twice: on
-phones at / and on the tablet at /kiosk.
+"""One blueprint per area. The tool shop, the classes, the wishes and the tea are registered twice:
+on phones at / and on the tablet at /kiosk.
 
 Its views are written once; `kiosk.web.surface()` tells them which layout to use and
 whether the device may remember the resident (a phone may, the tablet never does).
@@ -13,6 +13,7 @@ def register_blueprints(app):
     from .home.views import bp as home_bp
     from .kiosk.views import bp as kiosk_bp
     from .staff.views import bp as staff_bp
+    from .tea.views import bp as tea_bp
     from .tools.views import bp as tools_bp
     from .wishes.views import bp as wishes_bp
 
@@ -24,6 +25,8 @@ def register_blueprints(app):
     app.register_blueprint(classes_bp, url_prefix="/kiosk", name="kiosk_classes")
     app.register_blueprint(wishes_bp)
     app.register_blueprint(wishes_bp, url_prefix="/kiosk", name="kiosk_wishes")
+    app.register_blueprint(tea_bp)
+    app.register_blueprint(tea_bp, url_prefix="/kiosk", name="kiosk_tea")
     app.register_blueprint(teach_bp, url_prefix="/kiosk/teach")
     app.register_blueprint(auth_bp, url_prefix="/staff")
     app.register_blueprint(staff_bp, url_prefix="/staff")

@@ -25,6 +25,9 @@
   function showOverlay() {
     var el = overlay();
     if (!el) { return; }
+    // A screen that holds nothing personal and must stay up (the tea's sign-in QR, whose code
+    // changes by itself) is not reset; looked up now, since htmx may have swapped the page.
+    if (document.querySelector("[data-idle-off]")) { stillHere(); return; }
     remaining = countdownSeconds;
     document.getElementById("idle-count").textContent = String(remaining);
     el.hidden = false;
