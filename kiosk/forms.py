@@ -37,6 +37,16 @@ class TokenForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Length(min=8, max=36)])
 
 
+def refusal_to_field(form, refusal) -> bool:
+    """Put a rule's refusal next to the field it is about; False when the form has no such
+    (visible) field, and the page shows it on top instead."""
+    field = getattr(form, refusal.field or "", None)
+    if field is None or field.type == "HiddenField":
+        return False
+    field.errors = [*field.errors, refusal.message]
+    return True
+
+
 class CodeLookupForm(FlaskForm):
     """"I have a receipt code" (a class registration, a wish): a GET look-up, so no CSRF token."""
 

@@ -18,14 +18,13 @@ from flask_babel import lazy_gettext as _l
 from ... import codes, ledger, tea, visitor
 from ...devices import hall_tablet_only
 from ...extensions import db
-from ...forms import CodeLookupForm
+from ...forms import CodeLookupForm, refusal_to_field
 from ...models import Resident
 from ...models.tea import TeaSession
 from ...qr import concern_url, qr_svg, sign_in_qr, sign_in_url
 from ...refusal import Refusal
 from ...residents import identify_resident_now
 from ...web import render, surface
-from ..wishes.views import _field_error as field_error
 from .forms import CONCERN_CATEGORY_WORDS, CONCERN_STATUS_WORDS, PhoneSignInForm, WalkInForm
 
 bp = Blueprint("tea", __name__)
@@ -139,7 +138,7 @@ def walk_in_submit(session):
         resident = identify_resident_now(form.mobile.data, form.name.data, form.building_unit.data or None,
                                          consent=True)
     except Refusal as refusal:
-        if field_error(form, refusal):
+        if refusal_to_field(form, refusal):
             return _walk_in_page(session, form, status=422)
         return _walk_in_page(session, form, status=refusal.status, refusal=refusal)
     _record, new = tea.sign_in(session.id, resident.id, "walk_in")
@@ -195,7 +194,7 @@ def phone_sign_in(session, token):
     try:
         resident = tea.known_resident(form.mobile.data, form.name.data)
     except Refusal as refusal:
-        if field_error(form, refusal):
+        if refusal_to_field(form, refusal):
             return _scan_page(session, token, form, status=422)
         return _scan_page(session, token, form, status=refusal.status, refusal=refusal)
     _record, new = tea.sign_in(session.id, resident.id, "qr")

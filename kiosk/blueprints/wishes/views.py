@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ... import codes, photos, visitor, wishes
 from ...devices import is_hall_tablet
 from ...extensions import db
-from ...forms import CodeLookupForm
+from ...forms import CodeLookupForm, refusal_to_field
 from ...models import Wish
 from ...models.base import utcnow
 from ...qr import qr_svg, wish_url
@@ -44,15 +44,6 @@ def _age_of(moment) -> str:
     """"3 days ago", in the page's language (Flask-Babel's own datetime path uses utcnow(),
     deprecated; the difference is taken here in the naive UTC the database keeps)."""
     return format_timedelta(moment - utcnow(), add_direction=True)
-
-
-def _field_error(form, refusal: Refusal) -> bool:
-    """Put a refusal next to its field; False when it has none the page shows (it goes on top)."""
-    field = getattr(form, refusal.field or "", None)
-    if field is None or field.type == "HiddenField":
-        return False
-    field.errors = [*field.errors, refusal.message]
-    return True
 
 
 # --- The start page and the receipt look-up ---------------------------------------------------
@@ -120,7 +111,7 @@ def submit():
     try:
         wishes.check_request(wanted)
     except Refusal as refusal:
-        if not _field_error(form, refusal):
+        if not refusal_to_field(form, refusal):
             return _form_page(form, status=422, refusal=refusal)
         valid = False
     if not valid:
@@ -135,7 +126,7 @@ def submit():
                              device=_device_id() if limited else "", limited=limited)
     except Refusal as refusal:
         photos.discard(wanted.photo)
-        if _field_error(form, refusal):
+        if refusal_to_field(form, refusal):
             return _form_page(form, status=422)
         return _form_page(form, status=refusal.status, refusal=refusal)
     if wish.photo != wanted.photo:  # a double tap: the first request kept its own photo
@@ -224,7 +215,7 @@ def thank(code):
         try:
             wishes.thank(wish.id, form.rating.data or 0, form.comment.data or "")
         except Refusal as refusal:
-            if not _field_error(form, refusal):
+            if not refusal_to_field(form, refusal):
                 return _status_page(wish, thanks=form, refusal=refusal, status=refusal.status)
         else:
             return redirect(url_for(".status", code=wish.code), 303)
@@ -277,7 +268,7 @@ def claim(wish_id):
                      partner_unit_id=None if as_volunteer else form.partner_unit.data,
                      note=(form.note.data or "").strip())
     except Refusal as refusal:
-        if _field_error(form, refusal):
+        if refusal_to_field(form, refusal):
             return _claim_page(wish, form, status=422)
         return _claim_page(wish, form, taken=refusal.reason == "taken", refusal=refusal,
                            status=refusal.status)
