@@ -97,6 +97,8 @@ def add_concern(s, raised: Raised, staff_id: int | None) -> Concern:
 def plan(concern_id: int, proposed_solution: str, responsible_body: str, due_on: date | None,
          staff_id: int) -> Concern:
     """Change the follow-up plan (solution, body, due date); the change is kept in the history."""
+    if due_on is not None and due_on < hall_today():
+        raise Refusal("due_on", _l("The due date is in the past."), field="due_on")
     with write_transaction() as s:
         concern = _locked(s, concern_id)
         _not_finished(concern)

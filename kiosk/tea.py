@@ -174,7 +174,11 @@ def invite(session_id: int, resident_ids: list[int]) -> int:
     """Invite these residents (staff accepted or adjusted the suggestion); returns how many are new."""
     with write_transaction() as s:
         have = set(s.scalars(select(TeaInvitation.resident_id).where(TeaInvitation.session_id == session_id)))
-        new = [rid for rid in dict.fromkeys(resident_ids) if rid not in have]
+        # Only residents who agreed to the hall keeping their details and did not ask to be left out.
+        may = set(s.scalars(select(Resident.id).where(Resident.id.in_(resident_ids),
+                                                      Resident.consent_at.is_not(None),
+                                                      Resident.tea_opt_out.is_(False))))
+        new = [rid for rid in dict.fromkeys(resident_ids) if rid in may and rid not in have]
         s.add_all(TeaInvitation(session_id=session_id, resident_id=rid) for rid in new)
         return len(new)
 
@@ -200,7 +204,9 @@ def record_answer(invitation_id: int, answer: str) -> TeaInvitation:
 def set_opt_out(resident_id: int, opt_out: bool) -> None:
     """A resident asked not to be invited (or changed their mind)."""
     with write_transaction() as s:
-        s.get(Resident, resident_id).tea_opt_out = opt_out
+        resident = s.get(Resident, resident_id)
+        if resident is not None:
+            resident.tea_opt_out = opt_out
 
 
 def invitations(session_id: int) -> list[TeaInvitation]:

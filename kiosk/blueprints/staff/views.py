@@ -10,7 +10,7 @@ from ...extensions import db
 from ...models import KioskDevice
 from ...web import render
 from . import STAFF_MENU, bp, for_teachers
-from . import classes, loans, printing, tools, wishes  # noqa: F401  (their routes join the blueprint)
+from . import classes, ledger, loans, printing, tea, tools, wishes  # noqa: F401  (their routes join the blueprint)
 from .forms import EnrolDeviceForm
 
 __all__ = ["bp", "STAFF_MENU"]
