@@ -70,7 +70,7 @@ def concern_export():
     header = [_l("Receipt code"), _l("Recorded"), _l("Raised at"), _l("Afternoon tea"), _l("Kind of problem"),
               _l("What the resident said"), _l("Where"), _l("Urgency"), _l("Resident"), _l("Mobile number"),
               _l("Status"), _l("The answer given"), _l("Proposed solution"), _l("Responsible body"),
-              _l("Due date"), _l("Overdue"), _l("Why closed unresolved"), _l("Satisfied"), _l("Closed")]
+              _l("Due date"), _l("Past due date"), _l("Why closed unresolved"), _l("Satisfied"), _l("Closed")]
     yes_no = {True: _("Yes"), False: _("No"), None: ""}
 
     def rows():

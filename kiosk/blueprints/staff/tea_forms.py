@@ -50,7 +50,7 @@ class SessionForm(FlaskForm):
     day = StringField(_l("Day"), widget=DateInput())
     starts_at = StringField(_l("Starts at"), widget=TimeInput())
     ends_at = StringField(_l("Ends at"), widget=TimeInput())
-    place = StringField(_l("Place"), validators=[Length(max=80, message=_SHORTER)])
+    place = StringField(_l("Venue"), validators=[Length(max=80, message=_SHORTER)])
     theme = StringField(_l("Theme (optional)"), validators=[Length(max=120, message=_SHORTER)])
     host = StringField(_l("Host"), validators=[Length(max=60, message=_SHORTER)])
     officials = StringField(_l("Officials attending"), validators=[Length(max=200, message=_SHORTER)])

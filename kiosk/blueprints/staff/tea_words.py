@@ -15,7 +15,7 @@ SOURCES = {"tea": _l("Afternoon tea"), "walk_in": _l("Walk-in"), "phone_call": _
 # What staff may choose when they write a concern down (a wish becomes one on the wish's page).
 SOURCES_TO_CHOOSE = ("tea", "walk_in", "phone_call", "other")
 URGENCIES = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High")}
-ANSWERS = {"pending": _l("Not yet asked"), "accepted": _l("Accepted"), "declined": _l("Declined"),
+ANSWERS = {"pending": _l("Not yet asked"), "accepted": _l("Accepted"), "declined": _l("Will not come"),
            "no_answer": _l("No answer")}
 WAYS = {"qr": _l("Phone (QR)"), "tablet": _l("Tablet"), "walk_in": _l("Walk-in"), "staff": _l("Staff")}
 SATISFIED = {"yes": _l("Yes, satisfied"), "no": _l("No, not satisfied"), "": _l("Not known")}
