@@ -11,7 +11,7 @@ outside the session's window, or for another session, and nobody can sign in fro
 photo of an old code. A sign-in is unique per resident and session in the database.
 """
 import re
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -34,6 +34,8 @@ from .residents import normalise_mobile, normalise_name, InvalidMobile
 
 # Residents who came to a tea within this many days are not suggested again yet.
 RECENT_DAYS = 60
+# A table should hear more than one or two buildings: each list spans at least this many.
+MIN_BUILDINGS = 4
 _BUILDING = re.compile(r"^\s*(\d+)\s*(?:号楼|栋|幢|号)")
 
 
@@ -59,10 +61,11 @@ def save_session(fields: SessionFields, staff_id: int, session_id: int | None = 
     if not 1 <= fields.target <= 60:
         raise Refusal("target", _l("Invite between 1 and 60 residents."), field="target")
     with write_transaction() as s:
-        session = s.get(TeaSession, session_id) if session_id else None
-        if session is None:
+        if session_id is None:
             session = TeaSession(created_by_id=staff_id)
             s.add(session)
+        elif (session := s.get(TeaSession, session_id)) is None:
+            raise Refusal("no_session", _l("We could not find this afternoon tea."))
         for name, value in vars(fields).items():
             setattr(session, name, value.strip() if isinstance(value, str) else value)
         s.flush()
@@ -130,7 +133,7 @@ def suggest(session_id: int, count: int | None = None) -> list[Suggestion]:
     invited_here = select(TeaInvitation.resident_id).where(TeaInvitation.session_id == session_id)
     came_recently = (select(TeaSignIn.resident_id).join(TeaSession)
                      .where(TeaSession.day >= session.day - timedelta(days=RECENT_DAYS),
-                            TeaSession.day < session.day))
+                            TeaSession.day <= session.day, TeaSession.id != session_id))
     history = (select(TeaInvitation.resident_id, func.count().label("n"),
                       func.max(TeaSession.day).label("last"))
                .join(TeaSession).where(TeaSession.id != session_id).group_by(TeaInvitation.resident_id)
@@ -147,26 +150,26 @@ def suggest(session_id: int, count: int | None = None) -> list[Suggestion]:
 
 
 def _spread(people: list[Suggestion], count: int) -> list[Suggestion]:
-    """Take `count` in fairness order, but within each tier of equal invitations go round the
-    buildings, so one building does not fill the table while others wait."""
+    """Take `count` in fairness order, spread across buildings.
+
+    Fewest invitations first, and nobody is passed over for someone with two invitations more
+    (so nobody gets a third while someone willing has had none). Within that, each building
+    gives in proportion to how many of its residents are waiting, so small buildings are not
+    emptied first; the last seats go to new buildings until the list spans MIN_BUILDINGS.
+    """
+    waiting = Counter((p.building, p.times_invited) for p in people)
     chosen: list[Suggestion] = []
-    tiers: dict[int, list[Suggestion]] = defaultdict(list)
-    for person in people:
-        tiers[person.times_invited].append(person)
-    for tier in sorted(tiers):
-        by_building: dict[str, list[Suggestion]] = defaultdict(list)
-        for person in tiers[tier]:
-            by_building[person.building].append(person)
-        queues = sorted(by_building.values(), key=lambda q: (q[0].last_invited or date.min, q[0].resident.id))
-        while queues and len(chosen) < count:
-            for queue in list(queues):
-                if len(chosen) >= count:
-                    break
-                chosen.append(queue.pop(0))
-                if not queue:
-                    queues.remove(queue)
-        if len(chosen) >= count:
-            break
+    taken: Counter = Counter()
+    left = list(people)
+    while left and len(chosen) < count:
+        fair = [p for p in left if p.times_invited <= left[0].times_invited + 1]
+        if count - len(chosen) <= MIN_BUILDINGS - len(taken):
+            fair = [p for p in fair if p.building not in taken] or fair
+        pick = min(fair, key=lambda p: (p.times_invited,
+                                        (taken[p.building] + 1) / waiting[p.building, p.times_invited]))
+        chosen.append(pick)
+        left.remove(pick)
+        taken[pick.building] += 1
     return chosen
 
 

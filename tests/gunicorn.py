@@ -5,6 +5,7 @@ Imported as `tests.gunicorn`; the server itself runs `python -m gunicorn` in a s
 path does not contain tests/, so it gets the real package.
 """
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -194,3 +195,10 @@ class Database:
 
     def __exit__(self, *exc) -> None:
         self.run(lambda: self.db.engine.dispose())
+
+
+def shown(page: Page, attribute: str) -> str | None:
+    """The value of the first data-<attribute>="…" on the page (what a page says it did: a
+    claim's status, a refusal's reason, a tea sign-in, …), or None."""
+    found = re.search(rf'data-{attribute}="([\w-]+)"', page.text)
+    return found and found.group(1)
