@@ -11,6 +11,10 @@ language), for example:
 
 Another port (the same in KIOSK_BASE_URL): --base-url http://127.0.0.1:8125.
 
+For the afternoon tea's tablet screens the script logs in on the tablet, plans a tea for today
+(open all day, the fair suggestion invited) when none is open now, enrols that browser as the
+hall tablet and logs out again.
+
 It drives the system Chromium (apt-get install chromium) through Playwright. Pictures larger
 than --max-kb are reduced to a 256-colour PNG with ImageMagick's `convert` when it is there.
 """
@@ -18,7 +22,9 @@ import argparse
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import sync_playwright
 
@@ -44,6 +50,36 @@ def send_form(page, form, values, ticks):
     for selector in ticks:
         page.check(selector)
     page.click(f"{form} button[type=submit]")
+
+
+def log_in(page, base, opts):
+    """The back office, in English (the login form is not boosted)."""
+    page.goto(f"{base}/staff/login")
+    language(page, "en")
+    page.fill('input[name="username"]', opts.user)
+    page.fill('input[name="password"]', opts.password)
+    page.click('form:not(.lang-switch) button[type="submit"]')
+    page.wait_for_url(f"{base}/staff/")
+
+
+def open_a_tea_at_the_table(page, base):
+    """Logged-in staff make this browser the hall tablet and, when no tea is open now, plan one
+    for today in hall time (open all day) and invite the fair suggestion; then log out."""
+    page.goto(f"{base}/staff/devices")
+    page.click("form.inline-form button[type=submit]")
+    page.goto(f"{base}/kiosk/tea/")
+    if not page.locator("section.tea-table").count():
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        page.goto(f"{base}/staff/tea/new")
+        # The number first: a focused number input makes Chromium scroll when Save is pressed.
+        send_form(page, "form.course-form", {"#target": "12", "#day": today, "#starts_at": "00:00",
+                                             "#ends_at": "23:59", "#place": "党群服务中心二楼会议室",
+                                             "#theme": "冬季取暖", "#host": "社区书记 央宗"}, [])
+        page.click("#invitations form[method=get] button")  # "Suggest residents"
+        page.click("#suggest button[type=submit]")  # "Invite the ticked"
+        page.wait_for_selector("#invitations tbody tr form")
+    page.click("form.logout button")
+    page.wait_for_load_state("networkidle")
 
 
 def shrink(path: Path, max_kb: int) -> None:
@@ -131,16 +167,29 @@ def main() -> int:
         shot(page, "wish-status-phone")
         phone.close()
 
-        # The staff dashboard, in English.
+        # The afternoon tea at the table, on the hall tablet, in Chinese: the QR that phones scan
+        # (it changes every 30 seconds), then the invited residents' names to tap.
+        tablet = browser.new_context(**TABLET)
+        page = tablet.new_page()
+        log_in(page, base, opts)
+        open_a_tea_at_the_table(page, base)
+        page.goto(f"{base}/kiosk/tea/")
+        language(page, "zh_Hans")
+        page.click("a.tea-way-qr")
+        page.wait_for_selector("#tea-qr svg")
+        shot(page, "tea-qr")
+        page.click(".tea-qr-words a.button")
+        page.wait_for_selector("ul.tea-names")
+        shot(page, "tea-names")
+        tablet.close()
+
+        # The staff dashboard and the concerns ledger, in English.
         desk = browser.new_context(**DESKTOP)
         page = desk.new_page()
-        page.goto(f"{base}/staff/login")
-        language(page, "en")
-        page.fill('input[name="username"]', opts.user)
-        page.fill('input[name="password"]', opts.password)
-        page.click('form:not(.lang-switch) button[type="submit"]')
-        page.wait_for_url(f"{base}/staff/")
+        log_in(page, base, opts)
         shot(page, "staff-dashboard")
+        page.goto(f"{base}/staff/concerns")
+        shot(page, "tea-ledger")
         desk.close()
         browser.close()
 
