@@ -1,4 +1,5 @@
 """Form pieces shared by every resident flow: identifying with mobile + name, one-use tokens."""
+from flask import redirect, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
@@ -61,3 +62,20 @@ class CodeLookupForm(FlaskForm):
         if code is None:
             raise ValidationError(_l("A receipt code has 8 letters and digits, like ABCD-EFGH."))
         field.data = code
+
+
+def look_up_code(find, not_found, page, found_url):
+    """The "I have a receipt code" look-up every flow shares.
+
+    find(code) -> the record or None; page(lookup, status) -> the page with the box again;
+    found_url(record) -> where the code leads. A malformed code is answered with 422, an
+    unknown one with 404, each next to the field.
+    """
+    lookup = CodeLookupForm(request.args)
+    if not lookup.validate():
+        return page(lookup, 422)
+    record = find(lookup.code.data)
+    if record is None:
+        lookup.code.errors.append(not_found)
+        return page(lookup, 404)
+    return redirect(found_url(record), 303)

@@ -5,14 +5,14 @@ Views are thin: they read forms, call kiosk.classes and pick what to show. Every
 waiting-list rule lives in kiosk.classes. The guardian's receipt page shows nothing but the
 child's first name and the masked mobile, because anyone holding the code may open it.
 """
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, redirect, url_for
 from flask_babel import lazy_gettext as _l
 
 from ... import classes, visitor
 from ...qr import qr_svg, receipt_url
 from ...refusal import Refusal
 from ...web import new_token, render, surface
-from ...forms import CodeLookupForm
+from ...forms import CodeLookupForm, look_up_code
 from .forms import RegisterForm
 
 bp = Blueprint("classes", __name__)
@@ -56,18 +56,15 @@ def course(code):
 def find_receipt(code):
     """A guardian types the receipt code (on the tablet, or a phone that lost the page)."""
     course = _course_or_404(code)
-    lookup = CodeLookupForm(request.args)
-    if lookup.validate():
-        registration = classes.find_registration(course, lookup.code.data)
-        if registration is not None:
-            return redirect(url_for(".receipt", code=course.code, receipt=registration.receipt), 303)
-        lookup.code.errors.append(_no_such_receipt())
-    return render("classes/course.html", course=course, seats=classes.seats(course),
-                  dates=classes.next_dates(course.id, 6), lookup=lookup, status=404)
 
+    def page(lookup, status):
+        return render("classes/course.html", course=course, seats=classes.seats(course),
+                      dates=classes.next_dates(course.id, 6), lookup=lookup, status=status)
 
-def _no_such_receipt():
-    return _l("We have no registration with this code for this class. Please check the code.")
+    return look_up_code(
+        lambda receipt: classes.find_registration(course, receipt),
+        _l("We have no registration with this code for this class. Please check the code."),
+        page, lambda registration: url_for(".receipt", code=course.code, receipt=registration.receipt))
 
 
 @bp.get("/c/<code>/register")

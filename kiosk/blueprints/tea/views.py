@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from ... import codes, ledger, tea, visitor
 from ...devices import hall_tablet_only
 from ...extensions import db
-from ...forms import CodeLookupForm, refusal_to_field
+from ...forms import CodeLookupForm, look_up_code, refusal_to_field
 from ...models import Resident
 from ...models.tea import TeaSession
 from ...qr import concern_url, qr_svg, sign_in_qr, sign_in_url
@@ -217,14 +217,9 @@ def _lookup_page(lookup, status=200):
 
 @bp.get("/q/find")
 def concern_find():
-    lookup = CodeLookupForm(request.args)
-    if not lookup.validate():
-        return _lookup_page(lookup, status=422)
-    concern = ledger.find(lookup.code.data)
-    if concern is None:
-        lookup.code.errors.append(_l("We have no concern with this code. Please check the code."))
-        return _lookup_page(lookup, status=404)
-    return redirect(url_for(".concern", code=concern.code), 303)
+    """A resident types the receipt code of their concern."""
+    return look_up_code(ledger.find, _l("We have no concern with this code. Please check the code."),
+                        _lookup_page, lambda concern: url_for(".concern", code=concern.code))
 
 
 @bp.get("/q/<code>")

@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ... import codes, photos, visitor, wishes
 from ...devices import is_hall_tablet
 from ...extensions import db
-from ...forms import CodeLookupForm, refusal_to_field
+from ...forms import CodeLookupForm, look_up_code, refusal_to_field
 from ...models import Wish
 from ...models.base import utcnow
 from ...qr import qr_svg, wish_url
@@ -62,14 +62,8 @@ def _start_page(lookup, status=200):
 @bp.get("/w/find")
 def find():
     """A resident types their receipt code (on the tablet, or a phone that lost the page)."""
-    lookup = CodeLookupForm(request.args)
-    if not lookup.validate():
-        return _start_page(lookup, status=422)
-    wish = wishes.find_wish(lookup.code.data)
-    if wish is None:
-        lookup.code.errors.append(_l("We have no request with this code. Please check the code."))
-        return _start_page(lookup, status=404)
-    return redirect(url_for(".status", code=wish.code), 303)
+    return look_up_code(wishes.find_wish, _l("We have no request with this code. Please check the code."),
+                        _start_page, lambda wish: url_for(".status", code=wish.code))
 
 
 # --- Sending a request ------------------------------------------------------------------------
