@@ -8,6 +8,8 @@ import re
 import secrets
 import unicodedata
 
+from sqlalchemy import select
+
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 LENGTH = 8
 
@@ -32,8 +34,6 @@ def formatted(code: str) -> str:
 
 def unused(session, column) -> str:
     """A new code that `column` (a unique column of codes) does not hold yet."""
-    from sqlalchemy import select
-
     while True:
         code = new_code()
         if session.scalar(select(column).where(column == code)) is None:

@@ -6,6 +6,7 @@ without any metadata, under instance/uploads/ with a random name. Photos are sho
 only; public pages never show one.
 """
 import secrets
+from io import BytesIO
 from pathlib import Path
 
 from flask import current_app
@@ -38,8 +39,6 @@ def save_photo(upload, field: str = "photo") -> str | None:
         raise Refusal("photo_size", _l("This photo is too large. Please send one under %(mb)s MB.",
                                        mb=current_app.config["PHOTO_MAX_BYTES"] // (1024 * 1024)), field=field)
     try:
-        from io import BytesIO
-
         image = Image.open(BytesIO(data))
         if image.format not in _ACCEPTED:
             raise UnidentifiedImageError(image.format)

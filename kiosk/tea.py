@@ -254,7 +254,10 @@ def session_for_token(token: str, now: datetime | None = None) -> TeaSession:
 
 
 def sign_in(session_id: int, resident_id: int, how: str) -> tuple[TeaSignIn, bool]:
-    """Record the resident at the table; (the sign-in, whether it is new). Twice is once."""
+    """Record the resident at the table; (the sign-in, whether it is new). Twice is once.
+
+    Tapping one's name on the tablet ("tablet") is for invited residents only.
+    """
     if how not in SIGN_IN_WAYS:
         raise ValueError(how)
     try:
@@ -263,10 +266,14 @@ def sign_in(session_id: int, resident_id: int, how: str) -> tuple[TeaSignIn, boo
                                                    TeaSignIn.resident_id == resident_id))
             if done is not None:
                 return done, False
-            record = TeaSignIn(session_id=session_id, resident_id=resident_id, how=how)
-            s.add(record)
             invitation = s.scalar(select(TeaInvitation).where(TeaInvitation.session_id == session_id,
                                                               TeaInvitation.resident_id == resident_id))
+            if how == "tablet" and invitation is None:
+                # Tapping a name is for the invited; anyone else signs in as a walk-in.
+                raise Refusal("not_invited", _l("This name is not on the invitation list. Please sign "
+                                                "in with “I was not invited”."))
+            record = TeaSignIn(session_id=session_id, resident_id=resident_id, how=how)
+            s.add(record)
             if invitation is not None and invitation.answer != "accepted":
                 invitation.answer, invitation.answered_at = "accepted", utcnow()
             s.flush()

@@ -210,6 +210,13 @@ def test_signing_in_twice_is_one_attendance_and_accepts_the_invitation(any_hall)
         tea.sign_in(session, walk_in, "carrier pigeon")
 
 
+def test_only_the_invited_tap_their_name(any_hall):
+    session = session_on(any_hall)
+    stranger, = neighbours(any_hall, "3号楼")
+    refused("not_invited", tea.sign_in, session, stranger, "tablet")
+    assert count(TeaSignIn) == 0
+
+
 def test_a_phone_signs_in_only_a_resident_the_hall_knows(any_hall):
     resident = any_hall.resident(mobile="13800138000", name="次仁 多吉")
     assert tea.known_resident("+86 138-0013-8000", " 次仁  多吉 ").id == resident

@@ -98,7 +98,7 @@ def course_list():
         stmt = stmt.where(Course.teacher_id == current_user.id)
     page = paginate(stmt, request.args.get("page"), current_app.config["PAGE_SIZE"])
     return render("staff/class_list.html", page=page,
-                  seats={course.id: classes.seats(course) for course in page.items})
+                  seats=classes.seats_of(page.items))
 
 
 def _teachers() -> list[StaffUser]:

@@ -109,9 +109,10 @@ def names(session):
 @during_the_tea
 def tap_name(session, resident_id):
     """An invited resident taps their name. A second tap records nothing new."""
-    if not any(invitation.resident_id == resident_id for invitation in tea.invitations(session.id)):
+    try:
+        _record, new = tea.sign_in(session.id, resident_id, "tablet")
+    except Refusal:  # not on this tea's list: the button was never shown
         abort(404)
-    _record, new = tea.sign_in(session.id, resident_id, "tablet")
     return _welcome(session, db.session.get(Resident, resident_id), new,
                     back=url_for(".names", session_id=session.id))
 
