@@ -9,7 +9,7 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 def create_app(test_config=None):
     """Build the app. Nothing happens at import time; tests pass their own config."""
-    from . import auth, cli, database, devices, errors, i18n, web
+    from . import audit, auth, cli, database, devices, errors, i18n, web
     from .blueprints import register_blueprints
     from .config import load_config
     from .extensions import csrf, db, htmx, migrate
@@ -28,6 +28,7 @@ def create_app(test_config=None):
     database.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    audit.init_app(app)
     devices.init_app(app)
     web.init_app(app)
     register_blueprints(app)

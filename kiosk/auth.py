@@ -1,6 +1,9 @@
-"""Staff accounts: argon2 password hashes, roles, and login throttling shared by all workers."""
+"""Staff accounts: argon2 password hashes, the password policy, roles, sessions that end
+everywhere at once, and login throttling shared by all workers."""
+import gzip
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
+from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -9,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from . import settings
 from .database import write_transaction
 from .extensions import db, login_manager
 from .models import LoginAttempt, StaffUser
@@ -26,11 +30,37 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+# NIST SP 800-63B: at least 8 characters, long passphrases welcome, no composition rules,
+# and the passwords everyone tries first refused.
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    data = resources.files("kiosk").joinpath("data/common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode().split())
+
+
+def check_password(password: str, username: str = "") -> str:
+    """The password if the policy allows it, else a Refusal on the `password` field."""
+    password = password or ""
+    if len(password) < PASSWORD_MIN:
+        raise Refusal("short", _l("The password needs at least %(num)s characters.", num=PASSWORD_MIN),
+                      field="password")
+    if len(password) > PASSWORD_MAX:
+        raise Refusal("long", _l("The password can have at most %(num)s characters.", num=PASSWORD_MAX),
+                      field="password")
+    lowered = password.lower()
+    if lowered in _common_passwords() or (username and username.strip().lower() in lowered):
+        raise Refusal("common", _l("This password is too easy to guess. Please choose another one."),
+                      field="password")
+    return password
+
+
 def create_staff(username: str, password: str, role: str = "staff", display_name: str | None = None) -> StaffUser:
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
-    if len(password) < 10:
-        raise ValueError("the password needs at least 10 characters")
+    check_password(password, username)
     with write_transaction() as s:
         user = StaffUser(username=username.strip().lower(), display_name=display_name or username,
                          password_hash=hash_password(password), role=role)
@@ -48,7 +78,7 @@ def _recent_failures(column, value) -> int:
 def authenticate(username: str, password: str, address: str) -> StaffUser:
     """The staff user with this name and password, or a Refusal; every attempt is recorded."""
     username = (username or "").strip().lower()
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    limit = settings.get("LOGIN_MAX_FAILURES")
     if _recent_failures(LoginAttempt.username, username) >= limit or \
             _recent_failures(LoginAttempt.address, address) >= limit * 4:
         raise Refusal("throttled", _l("Too many failed attempts. Please wait 15 minutes and try again."),
@@ -89,5 +119,19 @@ def init_app(app):
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def _load(user_id):
-        return db.session.get(StaffUser, int(user_id))
+    def _load(session_id):
+        """The account behind a login session, if that session has not been ended since."""
+        user_id, _, version = str(session_id).partition(".")
+        if not user_id.isdigit() or not version.isdigit():
+            return None  # a session from before session versions: log in again
+        user = db.session.get(StaffUser, int(user_id))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
+
+
+def end_sessions(user_id: int) -> None:
+    """End every login session of this account, in every browser (logout, deactivation, reset)."""
+    with write_transaction() as s:
+        user = s.get(StaffUser, user_id)
+        user.session_version += 1

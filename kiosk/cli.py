@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from .auth import create_staff
 from .extensions import db
 from .models import StaffUser, Tool
+from .models.people import ROLES
+from .refusal import Refusal
 
 
 def init_app(app):
@@ -47,9 +49,9 @@ def staff():
 
 @staff.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["staff", "admin", "teacher"]), default="staff")
+@click.option("--role", type=click.Choice(ROLES), default="staff")
 @click.option("--name", "display_name", default=None, help="The name shown in the back office.")
-@click.password_option(help="At least 10 characters.")
+@click.password_option(help="At least 8 characters, not a common password.")
 @with_appcontext
 def create(username, role, display_name, password):
     """Create a staff account (asks for the password twice)."""
@@ -59,4 +61,8 @@ def create(username, role, display_name, password):
         user = create_staff(username, password, role=role, display_name=display_name)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    except Refusal as refusal:
+        with current_app.test_request_context(headers={"Accept-Language": "en"}):
+            message = refusal.message  # translated messages need a request's locale
+        raise click.ClickException(message) from None
     click.echo(f"Created {user.role} {user.username}.")

@@ -9,6 +9,12 @@ class Defaults:
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     BASE_URL = "http://localhost:8000"
+    # The hall's name as residents know it; staff change these on the settings page.
+    HALL_NAME_ZH = "党群服务中心"
+    HALL_NAME_BO = "མང་ཚོགས་ཞབས་ཞུ་ཁང་།"
+    HALL_NAME_EN = "Community service hall"
+    # Residents with no activity for this many years are anonymised (0: never); see kiosk.people.
+    RETENTION_YEARS = 0
     TIMEZONE = "Asia/Shanghai"  # Lhasa keeps Beijing time
     MAX_OPEN_LOANS = 3
     DEFAULT_LOAN_DAYS = 7

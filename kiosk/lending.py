@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from . import settings
 from .database import write_transaction
 from .extensions import db
 from .models import Loan, Resident, Tool, ToolEvent, ToolKind
@@ -114,7 +115,7 @@ def borrow(tool_id: int, resident_id: int, token: str, channel: str) -> Loan:
     Refuses (Refusal) when the tool is not free, the resident has an overdue tool,
     or already holds MAX_OPEN_LOANS tools.
     """
-    limit = current_app.config["MAX_OPEN_LOANS"]
+    limit = settings.get("MAX_OPEN_LOANS")
     try:
         with write_transaction() as s:
             done = s.scalar(select(Loan).where(Loan.borrow_token == token))

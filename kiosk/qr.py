@@ -8,9 +8,10 @@ from functools import lru_cache
 
 import qrcode
 import qrcode.constants
-from flask import current_app
 from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
+
+from . import settings
 
 # The page's CSP is style-src 'self': no style="" may reach it. qrcode's path factory uses
 # presentation attributes (fill=...), but strip any style attribute should a version add one.
@@ -38,17 +39,17 @@ def qr_svg(url: str) -> Markup:
 
 def label_url(code: str) -> str:
     """What a tool's label encodes. Printed once, it must keep working for years."""
-    return f"{current_app.config['BASE_URL']}/t/{code}"
+    return f"{settings.base_url()}/t/{code}"
 
 
 def shop_url() -> str:
     """What the shop's poster encodes: the catalogue on a resident's phone."""
-    return f"{current_app.config['BASE_URL']}/tools/"
+    return f"{settings.base_url()}/tools/"
 
 
 def course_url(code: str) -> str:
     """What a course poster encodes: the course page on a guardian's phone (a public contract)."""
-    return f"{current_app.config['BASE_URL']}/c/{code}"
+    return f"{settings.base_url()}/c/{code}"
 
 
 def receipt_url(course_code: str, receipt: str) -> str:
@@ -58,7 +59,7 @@ def receipt_url(course_code: str, receipt: str) -> str:
 
 def wishes_url() -> str:
     """What the wishes poster encodes: the start page on a resident's phone (a public contract)."""
-    return f"{current_app.config['BASE_URL']}/w"
+    return f"{settings.base_url()}/w"
 
 
 def wish_url(code: str) -> str:
@@ -68,7 +69,7 @@ def wish_url(code: str) -> str:
 
 def sign_in_url(token: str) -> str:
     """What the tea table's QR encodes (a public contract): the sign-in page on a resident's phone."""
-    return f"{current_app.config['BASE_URL']}/s/{token}"
+    return f"{settings.base_url()}/s/{token}"
 
 
 def sign_in_qr(token: str) -> Markup:
@@ -79,4 +80,4 @@ def sign_in_qr(token: str) -> Markup:
 
 def concern_url(code: str) -> str:
     """A concern's status page: shown as a QR on the tablet, so the phone can take it home."""
-    return f"{current_app.config['BASE_URL']}/q/{code}"
+    return f"{settings.base_url()}/q/{code}"

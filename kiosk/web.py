@@ -6,6 +6,8 @@ from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import qr, settings
+
 LAYOUTS = {"kiosk": "kiosk/layout.html", "phone": "phone/layout.html", "staff": "staff/layout.html"}
 
 
@@ -48,6 +50,9 @@ def init_app(app):
         csrf_token=generate_csrf,
         surface=surface,
         layout=lambda: LAYOUTS[surface()],
+        setting=settings.get,
+        hall_name=settings.hall_name,
+        label_url=qr.label_url,
     )
 
     @app.after_request

@@ -13,13 +13,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import codes, ledger
+from . import codes, ledger, settings
 from .database import write_transaction
 from .extensions import db
 from .lending import hall_today
@@ -139,8 +138,8 @@ def check_rate(resident_id: int | None, device: str) -> None:
     The enrolled hall tablet passes device="" and resident_id=None: staff are beside it.
     """
     since = utcnow() - timedelta(days=1)
-    per_mobile = current_app.config["WISH_LIMIT_PER_MOBILE"]
-    per_device = current_app.config["WISH_LIMIT_PER_DEVICE"]
+    per_mobile = settings.get("WISH_LIMIT_PER_MOBILE")
+    per_device = settings.get("WISH_LIMIT_PER_DEVICE")
     # Only limited submissions count (they carry a device); the hall tablet's carry none.
     if resident_id is not None and db.session.scalar(select(func.count()).select_from(Wish).where(
             Wish.resident_id == resident_id, Wish.created_at >= since, Wish.device != "")) >= per_mobile:

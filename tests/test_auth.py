@@ -331,7 +331,7 @@ def test_staff_create_refuses_a_taken_name(app, runner):
 
 def test_staff_create_refuses_a_short_password(app, runner):
     result = runner.invoke(args=["staff", "create", "dolma"], input="short\nshort\n")
-    assert result.exit_code != 0 and "10 characters" in result.output
+    assert result.exit_code != 0 and "8 characters" in result.output
     with app.app_context():
         assert count(StaffUser) == 0
 

@@ -14,7 +14,7 @@ from kiosk.lending import hall_today
 from kiosk.models import Attendance, Course, Registration
 from tests.conftest import english_client, token
 
-TEACHER_PASSWORD = "teacher password 1"
+TEACHER_PASSWORD = "blackboard chalk 1"
 
 
 @pytest.fixture

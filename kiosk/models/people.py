@@ -13,13 +13,17 @@ class Resident(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
     # Normalised to 11 digits (see kiosk.residents.normalise_mobile); one resident per number.
-    mobile: Mapped[str] = mapped_column(String(11), unique=True)
+    # Empty once the resident is erased: the row stays so the hall's figures keep counting them.
+    mobile: Mapped[str | None] = mapped_column(String(11), unique=True)
     building_unit: Mapped[str | None] = mapped_column(String(60))
     # When the resident agreed to the hall keeping their name and number (PIPL consent).
     consent_at: Mapped[datetime | None]
     # Asked not to be invited to the afternoon tea: the fair rotation skips them.
     tea_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the resident's personal fields were removed (their request, or the retention
+    # rule); kiosk.people.erase.
+    erased_at: Mapped[datetime | None]
 
     @property
     def masked_mobile(self) -> str:
@@ -28,8 +32,10 @@ class Resident(db.Model):
         return mask_mobile(self.mobile)
 
 
-# teacher: the class roster and attendance only (kiosk.auth.TEACHER_PAGES).
-ROLES = ("admin", "staff", "teacher")
+# admin: everything, also staff accounts, settings, the audit log and personal-data requests;
+# staff: the hall's daily work; teacher: their classes' rosters and attendance;
+# coordinator: wishes, volunteers and partner units. kiosk.blueprints.staff decides per page.
+ROLES = ("admin", "staff", "teacher", "coordinator")
 
 
 class StaffUser(UserMixin, db.Model):
@@ -44,6 +50,12 @@ class StaffUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of the id kept in every login session (get_id): raising it on logout, deactivation
+    # or a password reset ends all of this account's sessions, in every browser, at once.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -56,6 +68,10 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_teacher(self) -> bool:
         return self.role == "teacher"
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == "coordinator"
 
 
 class LoginAttempt(db.Model):

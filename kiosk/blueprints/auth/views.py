@@ -1,8 +1,8 @@
 """Staff log in and out."""
 from flask import Blueprint, redirect, request, session, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from ...auth import authenticate
+from ...auth import authenticate, end_sessions
 from ...refusal import Refusal
 from ...web import render
 from ..home.views import _safe_next
@@ -32,6 +32,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # Logging out ends this account's sessions everywhere, also a copy of the cookie elsewhere.
+    end_sessions(current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), 303)

@@ -19,7 +19,9 @@ bp = Blueprint("teach", __name__)
 @bp.before_request
 @login_required
 def _staff_only():
-    """Teachers, staff and admins; the login page brings them back here."""
+    """Teachers, staff and admins; the login page brings them back here. Coordinators have no roster."""
+    if current_user.is_coordinator:
+        abort(403)
 
 
 def _my_teacher_id() -> int | None:

@@ -12,25 +12,52 @@ bp = Blueprint("staff", __name__)
 
 # The back-office menu, in order: (endpoint, label). Each area adds its pages here.
 STAFF_MENU: list[tuple[str, object]] = []
-# The pages a teacher may open (their classes' rosters and attendance); everything else is 403.
-TEACHER_PAGES: set[str] = set()
+
+# Who may open which page. Staff and admins open every page except those marked admin_only;
+# teachers and coordinators open only the pages marked open to their role. may_open decides,
+# for the menu and for every request alike.
+OPEN_TO: dict[str, set[str]] = {}
+ADMIN_PAGES: set[str] = set()
 
 
-def for_teachers(view):
-    """Mark a back-office view as open to the `teacher` role too."""
-    TEACHER_PAGES.add(f"{bp.name}.{view.__name__}")
+def open_to(*roles):
+    """Mark a back-office view as open to these roles too (beyond staff and admin)."""
+    def mark(view):
+        OPEN_TO.setdefault(f"{bp.name}.{view.__name__}", set()).update(roles)
+        return view
+    return mark
+
+
+# Teachers: their classes' rosters and attendance; coordinators: wishes, volunteers, partner units.
+for_teachers = open_to("teacher")
+for_coordinators = open_to("coordinator")
+
+
+def admin_only(view):
+    """Staff accounts, settings, the audit log, personal-data requests: admins only."""
+    ADMIN_PAGES.add(f"{bp.name}.{view.__name__}")
     return view
 
 
+def may_open(user, endpoint: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_admin:
+        return True
+    if endpoint in ADMIN_PAGES:
+        return False
+    if user.role == "staff":
+        return True
+    return user.role in OPEN_TO.get(endpoint, ())
+
+
 def _menu_for_user():
-    if current_user.is_authenticated and current_user.is_teacher:
-        return [(endpoint, label) for endpoint, label in STAFF_MENU if endpoint in TEACHER_PAGES]
-    return STAFF_MENU
+    return [(endpoint, label) for endpoint, label in STAFF_MENU if may_open(current_user, endpoint)]
 
 
 @bp.app_context_processor
 def _menu():
-    return {"staff_menu": _menu_for_user}
+    return {"staff_menu": _menu_for_user, "may_open": lambda endpoint: may_open(current_user, endpoint)}
 
 
 bp.context_processor(template_helpers)
@@ -39,6 +66,6 @@ bp.context_processor(template_helpers)
 @bp.before_request
 @login_required
 def _staff_only():
-    """Every back-office page needs a logged-in staff member; a teacher sees only the class pages."""
-    if current_user.is_teacher and request.endpoint not in TEACHER_PAGES:
+    """Every back-office page needs a logged-in staff member, and a role that may open it."""
+    if not may_open(current_user, request.endpoint):
         abort(403)

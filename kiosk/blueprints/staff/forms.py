@@ -9,7 +9,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import DateInput, NumberInput
 
-from ... import inventory
+from ... import inventory, settings
 from ...forms import TokenForm
 from ...lending import hall_today
 from ...models.tools import CONDITIONS, TOOL_STATUSES
@@ -42,7 +42,7 @@ class KindForm(FlaskForm):
     pictogram = StringField(_l("Pictogram (one emoji)"), default="🔧", validators=[
         DataRequired(message=_l("Please use one emoji, like 🔨."))])
     # A text field checked by validate_loan_days, so that "abc" gets our message, not WTForms'.
-    loan_days = StringField(_l("Loan period in days"), default="7",
+    loan_days = StringField(_l("Loan period in days"), default=lambda: str(settings.get("DEFAULT_LOAN_DAYS")),
                             widget=NumberInput(min=inventory.LOAN_DAYS_MIN, max=inventory.LOAN_DAYS_MAX),
                             validators=[InputRequired(message=_l("Please give the loan period in days."))])
 

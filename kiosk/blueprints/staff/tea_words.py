@@ -2,10 +2,9 @@
 ledger's statuses, sources and urgencies, in the page's language. The concern categories are
 wish_words.CONCERN_CATEGORIES (already shown on the wish pages). Templates reach them through
 `tea_helpers` (a context processor of the staff blueprint)."""
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ... import codes, ledger, tea
+from ... import codes, ledger, settings, tea
 
 STATUSES = {"open": _l("Open"), "answered": _l("Answered on the spot"), "referred": _l("Referred"),
             "in_progress": _l("In progress"), "resolved": _l("Resolved"), "informed": _l("Resident informed"),
@@ -28,7 +27,7 @@ BODIES = (("街道办事处", _l("sub-district office")), ("人社局", _l("huma
 
 def receipt_link(code: str) -> str:
     """Where the resident follows their concern: BASE_URL + /q/<code> (a public contract)."""
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/q/{code}"
+    return f"{settings.base_url()}/q/{code}"
 
 
 def satisfied_name(value: bool | None) -> str:

@@ -9,8 +9,9 @@ from ... import devices, lending
 from ...extensions import db
 from ...models import KioskDevice
 from ...web import render
-from . import STAFF_MENU, bp, for_teachers
-from . import classes, ledger, loans, printing, tea, tools, wishes  # noqa: F401  (their routes join the blueprint)
+from . import STAFF_MENU, bp, for_coordinators, for_teachers
+from . import (accounts, audit_log, classes, dashboard, ledger, loans, printing, report, residents,  # noqa: F401
+               settings_page, tea, tools, wishes)  # (their routes join the blueprint)
 from .forms import EnrolDeviceForm
 
 __all__ = ["bp", "STAFF_MENU"]
@@ -26,6 +27,7 @@ STAFF_MENU.extend([
 
 @bp.get("/")
 @for_teachers
+@for_coordinators
 def dashboard():
     """What is out, what is overdue, what is in repair, at a glance; each figure opens its list.
 
@@ -33,6 +35,8 @@ def dashboard():
     """
     if current_user.is_teacher:
         return redirect(url_for("teach.today"), 303)
+    if current_user.is_coordinator:
+        return redirect(url_for("staff.wish_list"), 303)
     return render("staff/dashboard.html", overview=lending.overview())
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
-from ... import codes, photos, wishes
+from ... import codes, photos, settings, wishes
 from ...extensions import db
 from ...lending import hall_today
 from ...models import Claim, Fulfilment, PartnerUnit, StaffUser, Volunteer, Wish
@@ -30,7 +30,7 @@ from ...pagination import paginate
 from ...refusal import Refusal
 from ...residents import normalise_name
 from ...web import render
-from . import STAFF_MENU, bp, wish_words, words
+from . import STAFF_MENU, bp, for_coordinators, wish_words, words
 from .classes import _hall_time
 from .exports import csv_response
 from .tools import _show_refusal
@@ -62,7 +62,7 @@ def volunteer_link(volunteer: Volunteer) -> str:
         path = url_for("wishes.volunteer_page", key=volunteer.key)
     except BuildError:  # the public pages are not registered (yet)
         path = "/v/" + volunteer.key
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    return settings.base_url() + path
 
 
 # --- The list -------------------------------------------------------------------------------
@@ -127,6 +127,7 @@ def _ordered(stmt):
 
 
 @bp.get("/wishes")
+@for_coordinators
 def wish_list():
     """Every request, newest first, filtered; typing a code asks (through htmx) for the table only."""
     form, stmt = _wish_filters()
@@ -137,6 +138,7 @@ def wish_list():
 
 
 @bp.get("/wishes.csv")
+@for_coordinators
 def wish_export():
     """The list with its filters, every page, for Excel; with the full mobile number (staff only)."""
     _form, stmt = _wish_filters()
@@ -160,6 +162,7 @@ def wish_export():
 # --- Claims waiting -------------------------------------------------------------------------
 
 @bp.get("/wishes/claims")
+@for_coordinators
 def claim_list():
     """Every claim waiting for staff, oldest first: call the claimant, then confirm or release."""
     pending = db.session.scalars(
@@ -186,12 +189,14 @@ def _decide_claim(claim_id: int, decide, done_message):
 
 
 @bp.post("/wishes/claims/<int:claim_id>/confirm")
+@for_coordinators
 def claim_confirm(claim_id):
     return _decide_claim(claim_id, wishes.confirm_claim,
                          lambda code: _("The claim of %(code)s is confirmed: it is being done.", code=code))
 
 
 @bp.post("/wishes/claims/<int:claim_id>/release")
+@for_coordinators
 def claim_release(claim_id):
     return _decide_claim(claim_id, wishes.release_claim,
                          lambda code: _("The claim of %(code)s is released: the wish is back on the wall.",
@@ -316,6 +321,7 @@ def _wish_or_404(wish_id: int) -> Wish:
 
 
 @bp.get("/wishes/<int:wish_id>")
+@for_coordinators
 def wish_page(wish_id):
     return _wish_page(_wish_or_404(wish_id))
 
@@ -372,6 +378,7 @@ ACTIONS = {"publish": _publish, "decline": _decline, "merge": _merge, "convert":
 
 
 @bp.post("/wishes/<int:wish_id>/<any(publish, decline, merge, convert, assign, fulfil):action>")
+@for_coordinators
 def wish_action(wish_id, action):
     """One of the wish page's forms: publish (or edit alias and area), decline, merge, convert into a
     concern, assign to a volunteer, record fulfilment."""
@@ -394,6 +401,7 @@ def wish_action(wish_id, action):
 # --- Photos ---------------------------------------------------------------------------------
 
 @bp.get("/photos/<name>")
+@for_coordinators
 def photo(name):
     """A request's or a fulfilment's photo, for staff only, never kept in a cache."""
     path = photos.path_of(name)
@@ -419,6 +427,7 @@ def _volunteer_filters():
 
 
 @bp.get("/volunteers")
+@for_coordinators
 def volunteer_list():
     """The volunteers with what they did (requests fulfilled, hours), and the hours of each team."""
     form, stmt = _volunteer_filters()
@@ -429,6 +438,7 @@ def volunteer_list():
 
 
 @bp.get("/volunteers.csv")
+@for_coordinators
 def volunteer_export():
     _form, stmt = _volunteer_filters()
     done = {v.id: (n, minutes) for v, n, minutes in wishes.hours_by_volunteer()}
@@ -462,6 +472,7 @@ def _fulfilled_by_unit() -> dict[int, tuple[int, int]]:
 
 
 @bp.get("/partners")
+@for_coordinators
 def partner_list():
     """The partner units (共建单位), who chairs the alliance when, and the wishes each fulfilled."""
     form, stmt = _partner_filters()
@@ -471,6 +482,7 @@ def partner_list():
 
 
 @bp.get("/partners.csv")
+@for_coordinators
 def partner_export():
     _form, stmt = _partner_filters()
     done = _fulfilled_by_unit()
@@ -509,6 +521,7 @@ def _row_or_404(people: People, row_id: int | None):
 
 @bp.get(f"/{_PEOPLE}/new", defaults={"row_id": None})
 @bp.get(f"/{_PEOPLE}/<int:row_id>")
+@for_coordinators
 def person_edit(people, row_id):
     """Add a volunteer or a partner unit, or change one."""
     spec = PEOPLE[people]
@@ -518,6 +531,7 @@ def person_edit(people, row_id):
 
 @bp.post(f"/{_PEOPLE}/new", defaults={"row_id": None})
 @bp.post(f"/{_PEOPLE}/<int:row_id>")
+@for_coordinators
 def person_save(people, row_id):
     """Save a volunteer (one added by staff is confirmed at once, with their private page) or a unit."""
     spec = PEOPLE[people]

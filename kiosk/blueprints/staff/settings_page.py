@@ -1,0 +1,1 @@
+"""Back-office pages: settings_page (being written)."""

@@ -1,0 +1,133 @@
+"""The hall's settings that staff change on the settings page, over the configured defaults.
+
+A value saved on the page is a row in `setting`; without one, the configuration (defaults,
+instance/config.py, KIOSK_* variables) decides. Every worker reads the rows again at most
+every CACHE_SECONDS, and the worker that saved at once, so a change needs no restart.
+"""
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .database import write_transaction
+from .extensions import db
+from .models import Setting
+from .refusal import Refusal
+
+CACHE_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str  # the configuration key it overrides
+    label: object
+    kind: type = int  # int or str
+    low: int = 0
+    high: int = 0
+    max_length: int = 80
+    hint: object = ""
+
+
+SPECS = (
+    Spec("HALL_NAME_ZH", _l("The hall's name in Chinese"), str),
+    Spec("HALL_NAME_BO", _l("The hall's name in Tibetan"), str, max_length=160),
+    Spec("HALL_NAME_EN", _l("The hall's name in English"), str),
+    Spec("BASE_URL", _l("Base address"), str, max_length=200,
+         hint=_l("Printed in every QR code, like https://hall.example.cn. Labels already printed keep the old address.")),
+    Spec("DEFAULT_LOAN_DAYS", _l("Loan period for new tool kinds (days)"), int, 1, 90),
+    Spec("MAX_OPEN_LOANS", _l("Tools one resident may hold at once"), int, 1, 10),
+    Spec("KIOSK_IDLE_SECONDS", _l("Seconds before the tablet asks “Still there?”"), int, 20, 600),
+    Spec("WISH_LIMIT_PER_MOBILE", _l("Requests a mobile number may send a day"), int, 1, 50),
+    Spec("WISH_LIMIT_PER_DEVICE", _l("Requests a phone may send a day"), int, 1, 100),
+    Spec("LOGIN_MAX_FAILURES", _l("Failed logins before an account waits 15 minutes"), int, 3, 50),
+    Spec("RETENTION_YEARS", _l("Anonymise residents inactive for (years, 0 = never)"), int, 0, 30),
+)
+BY_KEY = {spec.key: spec for spec in SPECS}
+
+
+def _overrides() -> dict:
+    cache = current_app.extensions.setdefault("kiosk_settings", {"at": float("-inf"), "values": {}})
+    if time.monotonic() - cache["at"] > CACHE_SECONDS:
+        rows = db.session.execute(select(Setting.key, Setting.value)).all()
+        cache["values"] = {key: _parse(BY_KEY[key], value) for key, value in rows if key in BY_KEY}
+        cache["at"] = time.monotonic()
+    return cache["values"]
+
+
+def _forget():
+    current_app.extensions.pop("kiosk_settings", None)
+
+
+def _parse(spec: Spec, text: str):
+    return int(text) if spec.kind is int else text
+
+
+def get(key: str):
+    """The setting's value: saved on the settings page, else configured."""
+    overrides = _overrides()
+    if key in overrides:
+        return overrides[key]
+    return current_app.config[key]
+
+
+def current() -> dict:
+    return {spec.key: get(spec.key) for spec in SPECS}
+
+
+def base_url() -> str:
+    """Where the hall's public pages are reached: every QR code starts with it."""
+    return str(get("BASE_URL")).rstrip("/")
+
+
+def hall_name() -> str:
+    """The hall's name in the page's language."""
+    lang = str(get_locale() or "zh_Hans")
+    key = {"bo": "HALL_NAME_BO", "en": "HALL_NAME_EN"}.get(lang.split("_")[0], "HALL_NAME_ZH")
+    return get(key) or get("HALL_NAME_ZH")
+
+
+def check(key: str, raw) -> object:
+    """The value as stored, or a Refusal naming the field."""
+    spec = BY_KEY[key]
+    text = str(raw if raw is not None else "").strip()
+    if spec.kind is int:
+        if not text.isdigit() or not spec.low <= int(text) <= spec.high:
+            raise Refusal("range", _l("Enter a whole number from %(low)s to %(high)s.", low=spec.low,
+                                      high=spec.high), field=key)
+        return int(text)
+    if not text:
+        raise Refusal("empty", _l("Please fill this in."), field=key)
+    if len(text) > spec.max_length:
+        raise Refusal("long", _l("At most %(num)s characters.", num=spec.max_length), field=key)
+    if key == "BASE_URL":
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise Refusal("url", _l("Enter an address starting with https:// or http://, like https://hall.example.cn."),
+                          field=key)
+        text = text.rstrip("/")
+    return text
+
+
+def save(values: dict) -> dict:
+    """Check every value, then store those that differ from now; {key: (before, after)} of the changes.
+
+    Either all are saved or none (the first Refusal stops the save)."""
+    checked = {key: check(key, raw) for key, raw in values.items() if key in BY_KEY}
+    changed = {}
+    with write_transaction() as s:
+        for key, value in checked.items():
+            before = get(key)
+            if value == before:
+                continue
+            row = s.get(Setting, key)
+            if row is None:
+                s.add(Setting(key=key, value=str(value)))
+            else:
+                row.value = str(value)
+            changed[key] = (before, value)
+    _forget()
+    return changed
