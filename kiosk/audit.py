@@ -16,16 +16,20 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from flask import g, has_request_context, request
-from sqlalchemy import event, inspect, insert
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from .extensions import db
 from .models import AuditEntry
 
 # Requests to these blueprints are staff work (the back office, the teacher's roster on the tablet).
 STAFF_BLUEPRINTS = frozenset({"staff", "teach"})
 # Bookkeeping that is not a change to the hall's records.
 SKIPPED_TABLES = frozenset({"audit_entry", "login_attempt"})
+# (Also every *_token field: the one-use tokens that make a double submit harmless.)
 SKIPPED_FIELDS = frozenset({"last_login_at", "session_version", "updated_at"})
+# In a new record: the moment it was made is the entry's own time.
+SKIPPED_ON_CREATE = frozenset({"created_at"})
 HIDDEN = "***"
 
 _SYSTEM = object()
@@ -55,8 +59,14 @@ def _staff_member():
     return False, None
 
 
-def _is_secret(field: str) -> bool:
-    return "password" in field or "token" in field or field == "key"
+# Fields whose values never go into the log (shown as "***"): password hashes, one-use tokens,
+# and the keys of private pages (a volunteer's link). A setting's `key` is only its name.
+SECRET_KEYS = frozenset({"volunteer"})
+
+
+def _is_secret(table: str, field: str) -> bool:
+    return "password" in field or "token" in field or "secret" in field or \
+        (field == "key" and table in SECRET_KEYS)
 
 
 def _plain(value):
@@ -71,10 +81,15 @@ def _plain(value):
 
 
 def _changes(state, action: str) -> dict:
+    table = state.mapper.local_table.name
+    # A record made to override a default (a setting) may say what it replaced: {field: value}.
+    replaced = getattr(state.obj(), "audit_replaces", None) or {}
+    # The record's own key is the entry's record_id; not a change of its own.
+    keys = {state.mapper.get_property_by_column(column).key for column in state.mapper.primary_key}
     changes = {}
     for attr in state.mapper.column_attrs:
         field = attr.key
-        if field in SKIPPED_FIELDS:
+        if field in SKIPPED_FIELDS or field.endswith("_token") or (action == "create" and (field in SKIPPED_ON_CREATE or field in keys)):
             continue
         if action == "update":
             history = state.attrs[field].history
@@ -89,8 +104,8 @@ def _changes(state, action: str) -> dict:
             value = state.dict.get(field)
             if value is None:
                 continue
-            before, after = (None, value) if action == "create" else (value, None)
-        if _is_secret(field):
+            before, after = (replaced.get(field), value) if action == "create" else (value, None)
+        if _is_secret(table, field):
             before, after = (HIDDEN if before is not None else None), (HIDDEN if after is not None else None)
         changes[field] = [_plain(before), _plain(after)]
     return changes
@@ -110,7 +125,8 @@ def _record(session: Session, _flush_context):
             changes = _changes(state, action)
             if action == "update" and not changes:
                 continue
-            identity = state.identity or ()
+            # A new record's key is known once inserted (its identity only after the flush).
+            identity = state.identity or state.mapper.primary_key_from_instance(obj)
             rows.append({"staff_id": staff_id, "action": action, "record_type": table,
                          "record_id": "-".join(str(part) for part in identity)[:40], "changes": changes})
     if rows:
@@ -120,3 +136,20 @@ def _record(session: Session, _flush_context):
 def init_app(app):
     if not event.contains(Session, "after_flush", _record):
         event.listen(Session, "after_flush", _record)
+
+
+def forget(values) -> int:
+    """Write "***" over these values (a resident's name and mobile, on erasure) wherever the
+    log kept them as a field's before or after; the entries themselves stay. Returns how many
+    entries changed. Run inside the erasing transaction."""
+    values = {str(v) for v in values if v not in (None, "")}
+    if not values:
+        return 0
+    changed = 0
+    for entry in db.session.scalars(select(AuditEntry)):
+        new = {field: [HIDDEN if str(v) in values else v for v in pair]
+               for field, pair in (entry.changes or {}).items()}
+        if new != entry.changes:
+            entry.changes = new
+            changed += 1
+    return changed

@@ -16,6 +16,7 @@ from .refusal import Refusal
 def init_app(app):
     app.cli.add_command(setup)
     app.cli.add_command(staff)
+    app.cli.add_command(residents)
 
 
 @click.command()
@@ -66,3 +67,27 @@ def create(username, role, display_name, password):
             message = refusal.message  # translated messages need a request's locale
         raise click.ClickException(message) from None
     click.echo(f"Created {user.role} {user.username}.")
+
+
+@click.group()
+def residents():
+    """Residents' personal data."""
+
+
+@residents.command("anonymise-inactive")
+@click.option("--dry-run", is_flag=True, help="Only count who would be anonymised.")
+@with_appcontext
+def anonymise_inactive(dry_run):
+    """Erase the personal data of residents inactive for RETENTION_YEARS (0: never); run it daily."""
+    from . import audit, people
+    from .lending import hall_today
+
+    years = people.retention_years()
+    if not years:
+        click.echo("RETENTION_YEARS is 0: nobody is anonymised.")
+        return
+    with audit.acting_as(None):  # the system, in the audit log
+        done = people.anonymise_inactive(years, hall_today(), dry_run=dry_run)
+    verb = "Would anonymise" if dry_run else "Anonymised"
+    click.echo(f"{verb} {len(done)} resident(s) inactive for {years} year(s)"
+               + (f": {', '.join(f'#{i}' for i in done)}." if done else "."))

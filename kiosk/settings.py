@@ -112,10 +112,22 @@ def check(key: str, raw) -> object:
     return text
 
 
+def problems(values: dict) -> dict:
+    """{key: Refusal} for every value that cannot be saved (empty when all can)."""
+    found = {}
+    for key, raw in values.items():
+        if key in BY_KEY:
+            try:
+                check(key, raw)
+            except Refusal as refusal:
+                found[key] = refusal
+    return found
+
+
 def save(values: dict) -> dict:
     """Check every value, then store those that differ from now; {key: (before, after)} of the changes.
 
-    Either all are saved or none (the first Refusal stops the save)."""
+    Either all are saved or none (the first Refusal stops the save; `problems` lists them all)."""
     checked = {key: check(key, raw) for key, raw in values.items() if key in BY_KEY}
     changed = {}
     with write_transaction() as s:
@@ -125,7 +137,9 @@ def save(values: dict) -> dict:
                 continue
             row = s.get(Setting, key)
             if row is None:
-                s.add(Setting(key=key, value=str(value)))
+                row = Setting(key=key, value=str(value))
+                row.audit_replaces = {"value": str(before)}  # the audit log shows the default it replaced
+                s.add(row)
             else:
                 row.value = str(value)
             changed[key] = (before, value)

@@ -227,6 +227,7 @@ def decline(wish_id: int, reason: str, staff_id: int) -> Wish:
         wish = _locked_wish(s, wish_id)
         _require(wish, "received", "published")
         wish.status, wish.decline_reason, wish.reviewed_by_id = "declined", reason[:200], staff_id
+        wish.closed_at = utcnow()
         return wish
 
 
@@ -239,6 +240,7 @@ def merge(wish_id: int, into_code: str, staff_id: int) -> Wish:
         if target is None or target.id == wish.id or target.status not in OPEN_STATUSES:
             raise Refusal("merge_target", _l("Please give the code of another open request."), field="into")
         wish.status, wish.merged_into_id, wish.reviewed_by_id = "merged", target.id, staff_id
+        wish.closed_at = utcnow()
         return wish
 
 
@@ -251,6 +253,7 @@ def convert_to_concern(wish_id: int, category: str, staff_id: int) -> Concern:
         wish = _locked_wish(s, wish_id)
         _require(wish, "received", "published")
         wish.status, wish.reviewed_by_id = "converted", staff_id
+        wish.closed_at = utcnow()
         return ledger.add_concern(s, ledger.Raised(category, wish.description, place=wish.building_unit,
                                                    source="wish", resident_id=wish.resident_id,
                                                    from_wish_id=wish.id), staff_id)
@@ -425,7 +428,7 @@ def fulfil(wish_id: int, done: Done, staff_id: int) -> Fulfilment:
             s.add(record)
             if claimant is not None and claimant.status == "pending":
                 _settle(claimant, "confirmed", staff_id)
-            wish.status = "fulfilled"
+            wish.status, wish.closed_at = "fulfilled", utcnow()
             s.flush()
             return record
     except IntegrityError:

@@ -190,6 +190,11 @@ def main() -> int:
         shot(page, "staff-dashboard")
         page.goto(f"{base}/staff/concerns")
         shot(page, "tea-ledger")
+        # The half-year report as it prints (A4 is about 794 CSS px wide).
+        page.set_viewport_size({"width": 794, "height": 1123})
+        page.goto(f"{base}/staff/report")
+        page.emulate_media(media="print")
+        shot(page, "staff-report")
         desk.close()
         browser.close()
 

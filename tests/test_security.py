@@ -175,6 +175,8 @@ def url_values(rule) -> dict:
             from kiosk import tea
 
             values[name] = tea.new_token(1)  # a fresh sign-in code for tea session 1
+        elif name == "figure_key":  # a figure of the half-year report (kiosk.report)
+            values[name] = "tool_loans"
         elif isinstance(converter, PathConverter) or "code" in name:
             values[name] = TOOL_CODE
         else:

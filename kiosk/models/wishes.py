@@ -121,6 +121,8 @@ class Wish(db.Model):
     assigned_volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
+    # When it reached its end: fulfilled, declined, merged into another, or turned into a concern.
+    closed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     # The resident's thanks once it is fulfilled.
     rating: Mapped[int | None]

@@ -1,1 +1,108 @@
-"""Back-office pages: dashboard (being written)."""
+"""The back office's home: what needs doing today, the coming week, and four charts.
+
+The numbers come from kiosk.dashboard (and the tool shop's kiosk.lending.overview); this view
+only gives them words in the reader's language: the periods' labels (a Babel date skeleton, so
+"Nov" reads "11月" in Chinese) and the charts' titles, descriptions and axes.
+"""
+from dataclasses import dataclass
+
+from babel.dates import format_skeleton
+from flask import redirect, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from ... import charts, lending
+from ... import dashboard as numbers
+from ...models.base import utcnow
+from ...web import render
+from . import bp, for_coordinators, for_teachers
+
+
+@dataclass
+class Chart:
+    """A chart and the same numbers as a table (for screen readers, and anyone who wants them)."""
+
+    id: str
+    title: str
+    svg: Markup
+    headers: list[str]
+    rows: list[tuple[str, list[str]]]
+
+
+def _label(day, skeleton: str) -> str:
+    return format_skeleton(skeleton, day, locale=get_locale())
+
+
+def _chart(chart_id, points, short, long, title, desc, names, x_label, y_label, extra=None) -> Chart:
+    """A bar chart of points (numbers.Point), labelled with the skeleton `short` on the axis and
+    `long` in the table. extra(point) -> one more table column (a rate)."""
+    labels = [_label(p.start, short) for p in points]
+    series = [(name, [p.values[k] for p in points]) for k, name in enumerate(names)]
+    svg = charts.bar_chart(chart_id=chart_id, title=title, desc=desc, labels=labels, series=series,
+                           x_label=x_label, y_label=y_label)
+    headers = list(names) + ([extra[0]] if extra else [])
+    rows = [(_label(p.start, long), [str(v) for v in p.values] + ([extra[1](p)] if extra else []))
+            for p in points]
+    return Chart(chart_id, title, svg, headers, rows)
+
+
+def _span(points, skeleton) -> dict:
+    return {"first": _label(points[0].start, skeleton), "last": _label(points[-1].start, skeleton)}
+
+
+def _rate(point) -> str:
+    present, marked = point.values
+    return f"{round(100 * present / marked)} %" if marked else "–"
+
+
+def _charts(today) -> list[Chart]:
+    month, month_long, week, week_long = "MMM", "yMMM", "Md", "yMMMd"
+    loans = numbers.loans_per_month(today)
+    attendance = numbers.attendance_per_week(today)
+    wishes = numbers.wishes_per_month(today)
+    concerns = numbers.concerns_per_month(today)
+    total = lambda points, k=0: sum(p.values[k] for p in points)  # noqa: E731
+    return [
+        _chart("chart-loans", loans, month, month_long, _("Tool loans per month"),
+               _("Tools lent each month, %(first)s to %(last)s: %(n)s loans in all.",
+                 n=total(loans), **_span(loans, month_long)),
+               [_("Loans")], _("Month"), _("Loans")),
+        _chart("chart-attendance", attendance, week, week_long, _("Class attendance per week"),
+               _("Children marked present and all attendance marks, for each week from %(first)s to "
+                 "%(last)s: %(present)s present of %(marked)s marked.",
+                 present=total(attendance), marked=total(attendance, 1), **_span(attendance, week_long)),
+               [_("Present"), _("Marked")], _("Week beginning"), _("Children"),
+               extra=(_("Attendance rate"), _rate)),
+        _chart("chart-wishes", wishes, month, month_long, _("Wishes opened and closed per month"),
+               _("Wishes received and wishes closed (fulfilled, declined, merged or turned into a concern) "
+                 "each month, %(first)s to %(last)s: %(opened)s received, %(closed)s closed.",
+                 opened=total(wishes), closed=total(wishes, 1), **_span(wishes, month_long)),
+               [_("Received"), _("Finished")], _("Month"), _("Wishes")),
+        _chart("chart-concerns", concerns, month, month_long, _("Concerns opened and closed per month"),
+               _("Concerns written down and concerns closed (answered, resident informed, or closed "
+                 "unresolved) each month, %(first)s to %(last)s: %(opened)s opened, %(closed)s closed.",
+                 opened=total(concerns), closed=total(concerns, 1), **_span(concerns, month_long)),
+               [_("Opened"), _("Finished")], _("Month"), _("Concerns")),
+    ]
+
+
+@bp.get("/")
+@for_teachers
+@for_coordinators
+def dashboard():
+    """What needs doing today, the coming week and the charts; each figure opens its list.
+
+    A teacher has no dashboard: they land on the day's roster on the tablet; a coordinator
+    lands on the wishes.
+    """
+    if current_user.is_teacher:
+        return redirect(url_for("teach.today"), 303)
+    if current_user.is_coordinator:
+        return redirect(url_for("staff.wish_list"), 303)
+    today = lending.hall_today()
+    return render("staff/dashboard.html", overview=lending.overview(), today=today,
+                  most_overdue=numbers.most_overdue(today), ages=numbers.concern_ages(today),
+                  age_buckets=numbers.AGE_BUCKETS, week=numbers.coming_week(today),
+                  charts=_charts(today), updated=utcnow())

@@ -1,15 +1,15 @@
-"""The back office's home (the dashboard) and the hall tablets; the tool shop's pages are in
-tools.py, loans.py and printing.py, registered on the same blueprint."""
+"""The hall tablets; the back office's home is in dashboard.py, the tool shop's pages in
+tools.py, loans.py and printing.py, all registered on the same blueprint."""
 from flask import redirect, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from ... import devices, lending
+from ... import devices
 from ...extensions import db
 from ...models import KioskDevice
 from ...web import render
-from . import STAFF_MENU, bp, for_coordinators, for_teachers
+from . import STAFF_MENU, bp
 from . import (accounts, audit_log, classes, dashboard, ledger, loans, printing, report, residents,  # noqa: F401
                settings_page, tea, tools, wishes)  # (their routes join the blueprint)
 from .forms import EnrolDeviceForm
@@ -23,21 +23,6 @@ STAFF_MENU.extend([
     ("staff.donations", _l("Donations")),
     ("staff.poster", _l("Shop poster")),
 ])
-
-
-@bp.get("/")
-@for_teachers
-@for_coordinators
-def dashboard():
-    """What is out, what is overdue, what is in repair, at a glance; each figure opens its list.
-
-    A teacher has no dashboard: they land on the day's roster on the tablet.
-    """
-    if current_user.is_teacher:
-        return redirect(url_for("teach.today"), 303)
-    if current_user.is_coordinator:
-        return redirect(url_for("staff.wish_list"), 303)
-    return render("staff/dashboard.html", overview=lending.overview())
 
 
 @bp.get("/devices")

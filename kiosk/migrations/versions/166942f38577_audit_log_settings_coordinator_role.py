@@ -49,7 +49,18 @@ def upgrade():
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
 
+    with op.batch_alter_table('wish', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('closed_at', sa.DateTime(), nullable=True))
+
     # ### end Alembic commands ###
+
+    # Wishes that had already ended: the fulfilment's day, else (declined, merged, converted,
+    # which kept no time) the day the wish arrived; the dashboard counts them in that month.
+    op.execute("""
+        UPDATE wish SET closed_at = COALESCE(
+            (SELECT CAST(f.done_on AS TIMESTAMP) FROM fulfilment f WHERE f.wish_id = wish.id), created_at)
+        WHERE status IN ('fulfilled', 'declined', 'merged', 'converted')
+    """)
 
     # Alembic does not compare CHECK constraints: the new coordinator role is added by hand.
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
@@ -58,6 +69,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('wish', schema=None) as batch_op:
+        batch_op.drop_column('closed_at')
+
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_staff_user_role'), type_='check')
         batch_op.create_check_constraint('role', "role IN ('admin', 'staff', 'teacher')")

@@ -1,0 +1,575 @@
+"""Residents as people: finding them, one resident's whole record, merging two records of one
+person, and the personal-data requests of PIPL (export one resident's data, erase a resident),
+with the retention rule that erases residents inactive for RETENTION_YEARS.
+
+Erasing keeps the rows: a loan stays a loan, a registration a registration, so every figure the
+hall reports (loans, distinct borrowers, sign-ups, wishes, tea attendance) is unchanged. What goes
+is what names the person: their name, mobile, building/unit, their children's names, what they
+wrote in their wishes, their photos, and every copy of their name or number elsewhere (the audit
+log's before/after values, notes staff typed), found by a pass over every text column of every
+table. Someone who comes back with the same mobile afterwards is a new resident.
+
+Volunteers are separate records (kiosk.models.wishes.Volunteer), even when the same person is
+both: erasing a resident leaves a volunteer with the same mobile alone.
+"""
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, CheckConstraint, Select, String, Text, cast, func, or_, select, update
+
+from . import photos, settings
+from .audit import _plain
+from .database import write_transaction
+from .extensions import db
+from .models import (Attendance, AuditEntry, Claim, Concern, ConcernStep, Fulfilment, Loan, Registration,
+                     Resident, TeaInvitation, TeaSignIn, Volunteer, Wish)
+from .models.base import utcnow
+from .models.classes import LIVE_STATUSES
+from .refusal import Refusal
+from .residents import InvalidMobile, normalise_mobile, normalise_name
+from .wishes import OPEN_STATUSES as OPEN_WISH_STATUSES
+
+# What replaces a removed personal value in text (the audit log writes secrets the same way).
+MARK = "***"
+# Tables whose rows point at a resident: merge moves them all, export shows them all.
+RESIDENT_LINKS = {"loan": Loan.resident_id, "registration": Registration.guardian_id, "wish": Wish.resident_id,
+                  "tea_invitation": TeaInvitation.resident_id, "tea_sign_in": TeaSignIn.resident_id,
+                  "concern": Concern.resident_id}
+# Other people's own names, numbers and addresses: a namesake of an erased resident keeps their
+# name, a neighbour in the same flat their address.
+IDENTITY_COLUMNS = {("resident", "name"), ("resident", "mobile"), ("resident", "building_unit"),
+                    ("volunteer", "name"), ("volunteer", "mobile"), ("registration", "child_name"),
+                    ("registration", "child_key"), ("wish", "building_unit"),
+                    ("staff_user", "username"), ("staff_user", "display_name")}
+# Fields of the resident's own rows whose audit values are removed whatever they held.
+PERSONAL_FIELDS = {"name", "mobile", "building_unit", "child_name", "child_key", "description", "visit_times",
+                   "thanks", "alias", "photo"}
+
+
+# --- Finding residents ------------------------------------------------------------------------
+
+_DIGITS_ONLY = re.compile(r"^[\d\s+\-]+$")
+
+
+def search_query(q: str | None) -> Select:
+    """Residents whose name, building/unit or mobile (whole, or its last 4 digits) matches `q`;
+    "#12" finds resident 12. Newest first."""
+    stmt = select(Resident)
+    q = normalise_name(q)
+    if q:
+        needle = q.casefold()
+        found = [func.lower(Resident.name, type_=Text).contains(needle, autoescape=True),
+                 func.lower(Resident.building_unit, type_=Text).contains(needle, autoescape=True)]
+        if q.startswith("#") and q[1:].isdigit():
+            found.append(Resident.id == int(q[1:]))
+        if _DIGITS_ONLY.match(q):
+            digits = re.sub(r"\D", "", q)
+            try:
+                found.append(Resident.mobile == normalise_mobile(q))
+            except InvalidMobile:
+                if len(digits) == 4:
+                    found.append(Resident.mobile.endswith(digits))
+                elif len(digits) >= 3:
+                    found.append(Resident.mobile.contains(digits))
+        stmt = stmt.where(or_(*found))
+    return stmt.order_by(Resident.id.desc())
+
+
+@dataclass
+class Summary:
+    """What a resident did with the hall, counted."""
+
+    loans: int = 0
+    open_loans: int = 0
+    registrations: int = 0
+    live_registrations: int = 0
+    wishes: int = 0
+    open_wishes: int = 0
+    invitations: int = 0
+    sign_ins: int = 0
+    concerns: int = 0
+    last_activity: datetime | None = None
+
+    @property
+    def has_open(self) -> bool:
+        return bool(self.open_loans or self.live_registrations or self.open_wishes)
+
+
+def _grouped(stmt, ids) -> dict:
+    return dict(db.session.execute(stmt).all()) if ids is None or ids else {}
+
+
+def _in(column, ids):
+    return column.in_(ids) if ids is not None else True
+
+
+def last_activity(ids: list[int] | None = None) -> dict[int, datetime]:
+    """Resident id -> their latest activity: joining, a loan (borrowed or returned), a class
+    registration, a wish, a tea sign-in, a concern they raised."""
+    latest: dict[int, datetime] = {}
+    sources = [
+        (Resident.id, Resident.created_at),
+        (Loan.resident_id, Loan.borrowed_at), (Loan.resident_id, Loan.returned_at),
+        (Registration.guardian_id, Registration.created_at),
+        (Wish.resident_id, Wish.created_at),
+        (TeaSignIn.resident_id, TeaSignIn.at),
+        (Concern.resident_id, Concern.created_at),
+    ]
+    for who, when in sources:
+        stmt = select(who, func.max(when)).where(who.is_not(None), _in(who, ids)).group_by(who)
+        for resident_id, at in _grouped(stmt, ids).items():
+            if at is not None and (resident_id not in latest or at > latest[resident_id]):
+                latest[resident_id] = at
+    return latest
+
+
+def summaries(ids: list[int]) -> dict[int, Summary]:
+    """Resident id -> Summary, in a few grouped queries (for a page of the list)."""
+    out = {i: Summary() for i in ids}
+    if not ids:
+        return out
+
+    def count(attr, who, *where):
+        stmt = select(who, func.count()).where(_in(who, ids), *where).group_by(who)
+        for resident_id, n in db.session.execute(stmt).all():
+            setattr(out[resident_id], attr, n)
+
+    count("loans", Loan.resident_id)
+    count("open_loans", Loan.resident_id, Loan.returned_at.is_(None))
+    count("registrations", Registration.guardian_id)
+    count("live_registrations", Registration.guardian_id, Registration.status.in_(LIVE_STATUSES))
+    count("wishes", Wish.resident_id)
+    count("open_wishes", Wish.resident_id, Wish.status.in_(OPEN_WISH_STATUSES))
+    count("invitations", TeaInvitation.resident_id)
+    count("sign_ins", TeaSignIn.resident_id)
+    count("concerns", Concern.resident_id)
+    for resident_id, at in last_activity(ids).items():
+        out[resident_id].last_activity = at
+    return out
+
+
+@dataclass
+class Profile:
+    """Everything about one resident, for their page."""
+
+    resident: Resident
+    summary: Summary
+    loans: list = field(default_factory=list)
+    registrations: list = field(default_factory=list)
+    wishes: list = field(default_factory=list)
+    invitations: list = field(default_factory=list)
+    sign_ins: list = field(default_factory=list)
+    concerns: list = field(default_factory=list)
+
+
+def profile(resident_id: int) -> Profile | None:
+    resident = db.session.get(Resident, resident_id)
+    if resident is None:
+        return None
+
+    def rows(model, who, order):
+        return list(db.session.scalars(select(model).where(who == resident_id).order_by(order)))
+
+    return Profile(
+        resident=resident, summary=summaries([resident_id])[resident_id],
+        loans=rows(Loan, Loan.resident_id, Loan.borrowed_at.desc()),
+        registrations=rows(Registration, Registration.guardian_id, Registration.created_at.desc()),
+        wishes=rows(Wish, Wish.resident_id, Wish.created_at.desc()),
+        invitations=rows(TeaInvitation, TeaInvitation.resident_id, TeaInvitation.invited_at.desc()),
+        sign_ins=rows(TeaSignIn, TeaSignIn.resident_id, TeaSignIn.at.desc()),
+        concerns=rows(Concern, Concern.resident_id, Concern.created_at.desc()))
+
+
+# --- Merging two records of one person ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Merged:
+    keep_id: int
+    absorbed_id: int
+    moved: dict  # table -> rows moved
+    dropped: dict  # table -> duplicate rows removed (the same tea invitation or sign-in twice)
+
+
+def _resident_refusal():
+    return Refusal("no_resident", _l("We could not find this resident."))
+
+
+def merge(keep_id: int, absorb_id: int) -> Merged:
+    """Move everything of resident `absorb_id` to `keep_id`, then delete `absorb_id`.
+
+    Open loans are renumbered into the kept resident's free slots (refused when together they
+    would hold more than MAX_OPEN_LOANS); one invitation and one sign-in per tea are kept; a
+    child with a live place in the same course on both records is refused (cancel one first).
+    """
+    if keep_id == absorb_id:
+        raise Refusal("same", _l("Choose two different records."), field="other")
+    limit = settings.get("MAX_OPEN_LOANS")
+    with write_transaction() as s:
+        # Both rows locked, in id order: a borrow by either waits (kiosk.lending locks them too).
+        found = {r.id: r for r in s.scalars(select(Resident).where(Resident.id.in_((keep_id, absorb_id)))
+                                            .order_by(Resident.id).with_for_update())}
+        keep, absorb = found.get(keep_id), found.get(absorb_id)
+        if keep is None:
+            raise _resident_refusal()
+        if absorb is None:
+            raise Refusal("already_merged", _l("This record no longer exists: it was merged or removed."),
+                          field="other")
+        if keep.erased_at is not None or absorb.erased_at is not None:
+            raise Refusal("erased", _l("An erased resident cannot be merged."), field="other")
+
+        def of(model, who, resident_id, *where):
+            return list(s.scalars(select(model).where(who == resident_id, *where).order_by(model.id)))
+
+        # Loans: the open ones take numbered slots.
+        keep_open = of(Loan, Loan.resident_id, keep_id, Loan.returned_at.is_(None))
+        absorb_loans = of(Loan, Loan.resident_id, absorb_id)
+        absorb_open = [loan for loan in absorb_loans if loan.returned_at is None]
+        free = sorted(set(range(1, limit + 1)) - {loan.slot for loan in keep_open})
+        if len(absorb_open) > len(free):
+            raise Refusal("loans_limit", _l(
+                "Together these records hold %(n)s tools, more than the %(limit)s one resident may hold. "
+                "Check some tools in first.", n=len(keep_open) + len(absorb_open), limit=limit), field="other")
+
+        # Registrations: one live place per child and course.
+        live = {(r.course_id, r.child_key) for r in of(Registration, Registration.guardian_id, keep_id,
+                                                     Registration.status.in_(LIVE_STATUSES))}
+        absorb_regs = of(Registration, Registration.guardian_id, absorb_id)
+        for reg in absorb_regs:
+            if reg.status in LIVE_STATUSES and (reg.course_id, reg.child_key) in live:
+                raise Refusal("same_child", _l(
+                    "%(child)s has a place in %(course)s on both records. Cancel one of the two places first.",
+                    child=reg.child_name, course=reg.course.title), field="other")
+
+        moved: dict[str, int] = {}
+        dropped: dict[str, int] = {}
+        # One invitation and one sign-in per tea: the duplicates go first (unique pairs).
+        keep_invites = {i.session_id: i for i in of(TeaInvitation, TeaInvitation.resident_id, keep_id)}
+        absorb_invites = of(TeaInvitation, TeaInvitation.resident_id, absorb_id)
+        for inv in absorb_invites:
+            twin = keep_invites.get(inv.session_id)
+            if twin is not None:
+                if twin.answer == "pending" and inv.answer != "pending":
+                    twin.answer, twin.answered_at = inv.answer, inv.answered_at
+                s.delete(inv)
+                dropped["tea_invitation"] = dropped.get("tea_invitation", 0) + 1
+        keep_signs = {t.session_id: t for t in of(TeaSignIn, TeaSignIn.resident_id, keep_id)}
+        absorb_signs = of(TeaSignIn, TeaSignIn.resident_id, absorb_id)
+        for sign in absorb_signs:
+            twin = keep_signs.get(sign.session_id)
+            if twin is not None:
+                if sign.at < twin.at:
+                    twin.at, twin.how = sign.at, sign.how
+                s.delete(sign)
+                dropped["tea_sign_in"] = dropped.get("tea_sign_in", 0) + 1
+        s.flush()
+
+        for loan, slot in zip(absorb_open, free, strict=False):
+            loan.slot = slot
+        for table, rows in (("loan", absorb_loans), ("registration", absorb_regs),
+                            ("tea_invitation", [i for i in absorb_invites if i.session_id not in keep_invites]),
+                            ("tea_sign_in", [t for t in absorb_signs if t.session_id not in keep_signs]),
+                            ("wish", of(Wish, Wish.resident_id, absorb_id)),
+                            ("concern", of(Concern, Concern.resident_id, absorb_id))):
+            attr = RESIDENT_LINKS[table].key
+            for row in rows:
+                setattr(row, attr, keep_id)
+            if rows:
+                moved[table] = len(rows)
+
+        # The kept record takes what it lacks from the other one.
+        consents = [c for c in (keep.consent_at, absorb.consent_at) if c is not None]
+        keep.consent_at = min(consents) if consents else None
+        keep.building_unit = keep.building_unit or absorb.building_unit
+        keep.tea_opt_out = keep.tea_opt_out or absorb.tea_opt_out
+        keep.created_at = min(keep.created_at, absorb.created_at)
+        s.flush()
+        s.delete(absorb)
+    return Merged(keep_id, absorb_id, moved, dropped)
+
+
+# --- Export (a PIPL access request) -----------------------------------------------------------
+
+def _row(obj, *, skip=()) -> dict:
+    """A row as {field: value}, every column but one-use form tokens."""
+    return {attr.key: _plain(getattr(obj, attr.key)) for attr in db.inspect(obj).mapper.column_attrs
+            if "token" not in attr.key and attr.key not in skip}
+
+
+def export(resident_id: int) -> dict | None:
+    """Everything the hall keeps about one resident, table by table, with field names."""
+    p = profile(resident_id)
+    if p is None:
+        return None
+    r = p.resident
+    data = {
+        "exported_at": _plain(utcnow().replace(microsecond=0)),
+        "hall": settings.get("HALL_NAME_ZH"),
+        "resident": _row(r),
+        "loans": [{**_row(loan), "tool_code": loan.tool.code, "tool_kind": loan.tool.kind.name_zh,
+                   "tool_kind_en": loan.tool.kind.name_en} for loan in p.loans],
+        "registrations": [],
+        "wishes": [],
+        "tea_invitations": [{**_row(i), "tea_day": _plain(i.session.day), "tea_theme": i.session.theme,
+                             "tea_place": i.session.place} for i in p.invitations],
+        "tea_sign_ins": [{**_row(t), "tea_day": _plain(t.session.day), "tea_theme": t.session.theme}
+                         for t in p.sign_ins],
+        "concerns": [],
+    }
+    for reg in p.registrations:
+        marks = db.session.scalars(select(Attendance).where(Attendance.registration_id == reg.id)
+                                   .order_by(Attendance.id))
+        data["registrations"].append({
+            **_row(reg), "course_code": reg.course.code, "course_title": reg.course.title_zh,
+            "course_title_en": reg.course.title_en,
+            "attendance": [{"day": _plain(m.session.day), "mark": m.mark} for m in marks]})
+    for wish in p.wishes:
+        claims = db.session.scalars(select(Claim).where(Claim.wish_id == wish.id).order_by(Claim.id))
+        fulfilment = db.session.scalar(select(Fulfilment).where(Fulfilment.wish_id == wish.id))
+        data["wishes"].append({
+            **_row(wish, skip=("device",)),
+            # Who took it on is another person's data: the claims' status and dates only.
+            "claims": [_row(c, skip=("volunteer_id", "partner_unit_id", "note", "decided_by_id")) for c in claims],
+            "fulfilment": _row(fulfilment, skip=("volunteer_id", "recorded_by_id")) if fulfilment else None})
+    for concern in p.concerns:
+        steps = db.session.scalars(select(ConcernStep).where(ConcernStep.concern_id == concern.id)
+                                   .order_by(ConcernStep.at, ConcernStep.id))
+        data["concerns"].append({**_row(concern), "steps": [_row(step) for step in steps]})
+    data["changes_by_staff"] = [
+        _row(e) for e in db.session.scalars(select(AuditEntry).where(
+            AuditEntry.record_type == "resident", AuditEntry.record_id == str(resident_id)).order_by(AuditEntry.id))]
+    if r.mobile:
+        volunteer = db.session.scalar(select(Volunteer).where(Volunteer.mobile == r.mobile))
+        if volunteer is not None:
+            data["volunteer"] = _row(volunteer, skip=("key",))
+    return data
+
+
+def export_json(resident_id: int) -> str | None:
+    data = export(resident_id)
+    return None if data is None else json.dumps(data, ensure_ascii=False, indent=2)
+
+
+# --- Erasing --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Erased:
+    resident_id: int
+    already: bool  # it had been erased before (a double submit)
+    redacted: int = 0  # text values elsewhere that named them
+
+
+def _open_things(s, resident_id: int) -> list[str]:
+    def any_(model, who, *where):
+        return s.scalar(select(func.count()).select_from(model).where(who == resident_id, *where)) > 0
+
+    found = []
+    if any_(Loan, Loan.resident_id, Loan.returned_at.is_(None)):
+        found.append("loan")
+    if any_(Registration, Registration.guardian_id, Registration.status.in_(LIVE_STATUSES)):
+        found.append("registration")
+    if any_(Wish, Wish.resident_id, Wish.status.in_(OPEN_WISH_STATUSES)):
+        found.append("wish")
+    return found
+
+
+def _terms(names, mobile: str | None, units) -> list[str]:
+    """The texts to remove wherever they appear: names of 2+ characters, the mobile number in
+    the ways people write it, building/unit of 4+ characters ("3-2-401"). Longest first, so a
+    longer form is removed whole."""
+    terms = {n for n in map(normalise_name, names) if len(n) >= 2}
+    terms |= {u for u in map(normalise_name, units) if len(u) >= 4}
+    if mobile:
+        terms |= {mobile, f"{mobile[:3]} {mobile[3:7]} {mobile[7:]}", f"{mobile[:3]}-{mobile[3:7]}-{mobile[7:]}"}
+    return sorted(terms, key=len, reverse=True)
+
+
+def _scrub_text(text: str, terms: list[str]) -> str:
+    for term in terms:
+        text = re.sub(re.escape(term), MARK, text, flags=re.IGNORECASE)
+    return text
+
+
+def _scrub(value, terms: list[str]):
+    """The value (text, or JSON made of dicts, lists and texts) with every term replaced."""
+    if isinstance(value, str):
+        return _scrub_text(value, terms)
+    if isinstance(value, list):
+        return [_scrub(v, terms) for v in value]
+    if isinstance(value, dict):
+        return {_scrub_text(k, terms) if isinstance(k, str) else k: _scrub(v, terms) for k, v in value.items()}
+    return value
+
+
+def _enum_columns(table) -> set[str]:
+    """Columns held to a fixed list by a check constraint ("status IN (...)"): never free text."""
+    names = set()
+    for constraint in table.constraints:
+        if isinstance(constraint, CheckConstraint):
+            m = re.match(r"\s*(\w+) IN \(", str(constraint.sqltext))
+            if m:
+                names.add(m.group(1))
+    return names
+
+
+def text_columns(table):
+    """The String, Text and JSON columns of a table that may hold free text."""
+    enums = _enum_columns(table)
+    for column in table.columns:
+        if not isinstance(column.type, String | JSON):
+            continue
+        if column.name in enums or "token" in column.name or "password" in column.name:
+            continue
+        yield column
+
+
+def redact_everywhere(s, terms: list[str]) -> int:
+    """Replace every term in every free-text column of every table (other people's own names and
+    numbers aside); SQL LIKE finds the rows, on SQLite and PostgreSQL alike. Plain UPDATE
+    statements: the audit log does not record the redaction itself (it would copy the names)."""
+    if not terms:
+        return 0
+    changed = 0
+    for table in db.metadata.sorted_tables:
+        pk = list(table.primary_key.columns)
+        for column in text_columns(table):
+            if (table.name, column.name) in IDENTITY_COLUMNS:
+                continue
+            is_json = isinstance(column.type, JSON)
+            searched = func.lower(cast(column, Text) if is_json else column, type_=Text)
+            needles = {t.casefold() for t in terms}
+            if is_json:  # JSON text keeps non-ASCII letters as \uXXXX escapes
+                needles |= {json.dumps(t)[1:-1].casefold() for t in terms}
+            rows = s.execute(select(*pk, column).where(
+                or_(*(searched.contains(n, autoescape=True) for n in needles)))).all()
+            for row in rows:
+                value = row[-1]
+                new = _scrub(value, terms)
+                if new != value:
+                    s.execute(update(table).where(*(c == v for c, v in zip(pk, row[:-1], strict=False)))
+                              .values({column.name: new}))
+                    changed += 1
+    return changed
+
+
+def _redact_own_audit(s, records: dict[str, list[int]]) -> None:
+    """The audit log's before/after values of the resident's own personal fields, whatever they held
+    (an old address, a child's name as first typed)."""
+    for record_type, ids in records.items():
+        if not ids:
+            continue
+        entries = s.execute(select(AuditEntry.id, AuditEntry.changes).where(
+            AuditEntry.record_type == record_type, AuditEntry.record_id.in_([str(i) for i in ids]))).all()
+        for entry_id, changes in entries:
+            new = {k: ([MARK if v not in (None, "") else v for v in pair] if k in PERSONAL_FIELDS else pair)
+                   for k, pair in (changes or {}).items()}
+            if new != changes:
+                s.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(changes=new))
+
+
+def erase(resident_id: int) -> Erased:
+    """Remove a resident's personal data, keeping every row the hall's figures count.
+
+    Refused while they have a tool on loan, a live class place or a request in progress (the
+    hall still needs to reach them). Erasing an erased resident again changes nothing.
+    """
+    discarded: list[str] = []
+    with write_transaction() as s:
+        resident = s.scalar(select(Resident).where(Resident.id == resident_id).with_for_update())
+        if resident is None:
+            raise _resident_refusal()
+        if resident.erased_at is not None:
+            return Erased(resident_id, already=True)
+        if _open_things(s, resident_id):
+            raise Refusal("open", _l(
+                "This resident still has something open: a tool on loan, a place in a class, or a request "
+                "in progress. Finish or cancel it first, then erase."))
+
+        registrations = list(s.scalars(select(Registration).where(Registration.guardian_id == resident_id)
+                                       .order_by(Registration.id)))
+        wishes = list(s.scalars(select(Wish).where(Wish.resident_id == resident_id)))
+        terms = _terms([resident.name, *(r.child_name for r in registrations)], resident.mobile,
+                       [resident.building_unit, *(w.building_unit for w in wishes)])
+
+        # A child keeps one pseudonymous key (erased~1, erased~2 ...): counts of distinct children stay.
+        children: dict[str, str] = {}
+        for reg in registrations:
+            reg.child_key = children.setdefault(reg.child_key, f"erased~{len(children) + 1}")
+            reg.child_name = MARK
+        for wish in wishes:
+            wish.description = MARK
+            wish.building_unit = ""
+            wish.visit_times = ""
+            wish.thanks = MARK if wish.thanks else ""
+            wish.alias = MARK if wish.alias else ""
+            if wish.photo:
+                discarded.append(wish.photo)
+                wish.photo = None
+            fulfilment = s.scalar(select(Fulfilment).where(Fulfilment.wish_id == wish.id))
+            if fulfilment is not None and fulfilment.photo:  # a photo of their home
+                discarded.append(fulfilment.photo)
+                fulfilment.photo = None
+        resident.name = ""
+        resident.mobile = None
+        resident.building_unit = None
+        resident.consent_at = None  # nor invited to tea again
+        resident.tea_opt_out = True
+        resident.erased_at = utcnow()
+        s.flush()  # the audit log records the erasure here; its copies of the values go next
+        _redact_own_audit(s, {"resident": [resident_id], "registration": [r.id for r in registrations],
+                              "wish": [w.id for w in wishes]})
+        redacted = redact_everywhere(s, terms)
+    s.expire_all()
+    for name in discarded:  # only once the erasure is committed
+        photos.discard(name)
+    return Erased(resident_id, already=False, redacted=redacted)
+
+
+# --- Retention ---------------------------------------------------------------------------------
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def inactive(years: int, today: date) -> list[int]:
+    """Residents not erased, with no activity since `years` before `today` and nothing open."""
+    if years <= 0:
+        return []
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    cutoff = datetime.combine(_years_before(today, years), time(), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    candidates = set(db.session.scalars(select(Resident.id).where(Resident.erased_at.is_(None))))
+    busy = set(db.session.scalars(select(Loan.resident_id).where(Loan.returned_at.is_(None))))
+    busy |= set(db.session.scalars(select(Registration.guardian_id).where(Registration.status.in_(LIVE_STATUSES))))
+    busy |= set(db.session.scalars(select(Wish.resident_id).where(Wish.status.in_(OPEN_WISH_STATUSES))))
+    latest = last_activity()
+    return sorted(i for i in candidates - busy if latest.get(i) is not None and latest[i] < cutoff)
+
+
+def anonymise_inactive(years: int, today: date, dry_run: bool = False) -> list[int]:
+    """Erase the residents inactive for `years` (0: never); the ids erased (or, dry, to erase).
+
+    Each resident in a transaction of their own; one who took something (a tool, a class place)
+    since the list was made is left alone.
+    """
+    chosen = inactive(years, today)
+    if dry_run:
+        return chosen
+    erased = []
+    for resident_id in chosen:
+        try:
+            if not erase(resident_id).already:
+                erased.append(resident_id)
+        except Refusal:
+            continue
+    return erased
+
+
+def retention_years() -> int:
+    return int(settings.get("RETENTION_YEARS") or 0)
