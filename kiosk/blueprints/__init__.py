@@ -7,6 +7,7 @@ whether the device may remember the resident (a phone may, the tablet never does
 
 
 def register_blueprints(app):
+    from .activities.views import bp as activities_bp
     from .auth.views import bp as auth_bp
     from .classes.teach import bp as teach_bp
     from .classes.views import bp as classes_bp
@@ -27,6 +28,8 @@ def register_blueprints(app):
     app.register_blueprint(wishes_bp, url_prefix="/kiosk", name="kiosk_wishes")
     app.register_blueprint(tea_bp)
     app.register_blueprint(tea_bp, url_prefix="/kiosk", name="kiosk_tea")
+    app.register_blueprint(activities_bp)
+    app.register_blueprint(activities_bp, url_prefix="/kiosk", name="kiosk_activities")
     app.register_blueprint(teach_bp, url_prefix="/kiosk/teach")
     app.register_blueprint(auth_bp, url_prefix="/staff")
     app.register_blueprint(staff_bp, url_prefix="/staff")

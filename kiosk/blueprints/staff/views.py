@@ -10,8 +10,8 @@ from ...extensions import db
 from ...models import KioskDevice
 from ...web import render
 from . import STAFF_MENU, bp
-from . import (accounts, audit_log, classes, dashboard, ledger, loans, printing, report, residents,  # noqa: F401
-               settings_page, tea, tools, wishes)  # (their routes join the blueprint)
+from . import (accounts, activities, alliance, audit_log, classes, dashboard, ledger, loans,  # noqa: F401
+               printing, report, residents, settings_page, tea, tools, wishes, worklog)  # (their routes join)
 from .forms import EnrolDeviceForm
 
 __all__ = ["bp", "STAFF_MENU"]
