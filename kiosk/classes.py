@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import codes
+from . import codes, places
 from .database import write_transaction
 from .extensions import db
 from .lending import hall_today
@@ -85,15 +85,9 @@ def open_courses(today: date | None = None) -> list[Course]:
                                    .order_by(Course.starts_on, Course.id)))
 
 
-@dataclass(frozen=True)
-class Seats:
-    capacity: int
-    taken: int
-    waiting: int
-
-    @property
-    def free(self) -> int:
-        return max(self.capacity - self.taken, 0)
+# The seat and waiting-list machinery is shared with one-off activities (kiosk.places).
+PLACES = places.Spec(Registration, "course_id", CourseSeat, "course_id")
+Seats = places.Seats
 
 
 def seats(course: Course) -> Seats:
@@ -102,21 +96,12 @@ def seats(course: Course) -> Seats:
 
 def seats_of(courses: list[Course]) -> dict[int, Seats]:
     """Seats taken and children waiting of several courses (the back office's list), in one query."""
-    counts = {(cid, status): n for cid, status, n in db.session.execute(
-        select(Registration.course_id, Registration.status, func.count()).where(
-            Registration.course_id.in_([c.id for c in courses]), Registration.status.in_(LIVE_STATUSES))
-        .group_by(Registration.course_id, Registration.status)).all()}
-    return {c.id: Seats(c.capacity, counts.get((c.id, "confirmed"), 0), counts.get((c.id, "waiting"), 0))
-            for c in courses}
+    return places.seats_of(PLACES, courses)
 
 
 def waiting_place(registration: Registration) -> int | None:
     """1 for the first on the waiting list; counted, so the places never have gaps."""
-    if registration.status != "waiting":
-        return None
-    return db.session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.course_id == registration.course_id, Registration.status == "waiting",
-        Registration.wait_ticket <= registration.wait_ticket))
+    return places.waiting_place(PLACES, registration)
 
 
 def waiting_list(course_id: int) -> list[Registration]:
@@ -254,11 +239,7 @@ def register(course_id: int, guardian_id: int, child_name: str, child_age: int |
                 child_age=child_age, child_grade=child_grade, guardian_consent_at=utcnow(),
                 form_token=token, channel=channel, created_by_id=staff_id,
                 receipt=codes.unused(s, Registration.receipt), status="waiting")
-            seat = _free_seat(s, course)
-            if seat is not None:
-                registration.status, registration.seat = "confirmed", seat
-            else:
-                registration.wait_ticket = _next_ticket(s, course_id)
+            places.take_place(s, PLACES, registration, course_id, course.capacity)
             s.add(registration)
             s.flush()
             return registration
@@ -311,33 +292,9 @@ def _check_open(course: Course) -> None:
         raise Refusal("course_ended", _l("This class has ended. Please ask the staff about the next one."))
 
 
-def _free_seat(s, course: Course) -> int | None:
-    taken = set(s.scalars(select(Registration.seat).where(
-        Registration.course_id == course.id, Registration.seat.is_not(None))))
-    free = [n for n in range(1, course.capacity + 1) if n not in taken]
-    return free[0] if free else None
-
-
-def _next_ticket(s, course_id: int) -> int:
-    # Tickets only grow: a promoted or cancelled child's ticket is never handed out again.
-    return (s.scalar(select(func.max(Registration.wait_ticket)).where(
-        Registration.course_id == course_id)) or 0) + 1
-
-
 def _promote(s, course: Course) -> list[Registration]:
     """Fill every free seat from the front of the waiting list, at once."""
-    promoted = []
-    for registration in s.scalars(select(Registration).where(
-            Registration.course_id == course.id, Registration.status == "waiting")
-            .order_by(Registration.wait_ticket)):
-        seat = _free_seat(s, course)
-        if seat is None:
-            break
-        registration.status, registration.seat = "confirmed", seat
-        registration.promoted_at = utcnow()
-        s.flush()
-        promoted.append(registration)
-    return promoted
+    return places.promote(s, PLACES, course.id, course.capacity)
 
 
 @dataclass(frozen=True)

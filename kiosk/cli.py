@@ -4,6 +4,7 @@ import secrets
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from .auth import create_staff
@@ -11,6 +12,12 @@ from .extensions import db
 from .models import StaffUser, Tool
 from .models.people import ROLES
 from .refusal import Refusal
+
+
+def _in_english(refusal: Refusal) -> str:
+    """A refusal's message for the terminal: in English, the language of the commands' help."""
+    with current_app.test_request_context(), force_locale("en"):
+        return refusal.message
 
 
 def init_app(app):
@@ -28,7 +35,10 @@ def setup(demo_if_empty):
         password = current_app.config.get("ADMIN_PASSWORD")
         shown = not password
         password = password or secrets.token_urlsafe(12)
-        create_staff("admin", password, role="admin", display_name="Admin")
+        try:
+            create_staff("admin", password, role="admin", display_name="Admin")
+        except Refusal as refusal:
+            raise click.ClickException(f"KIOSK_ADMIN_PASSWORD: {_in_english(refusal)}") from None
         if shown:
             # Printed once: it is not kept anywhere in clear text.
             click.echo(f"Created the admin account. User name: admin  Password: {password}")
@@ -63,9 +73,7 @@ def create(username, role, display_name, password):
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     except Refusal as refusal:
-        with current_app.test_request_context(headers={"Accept-Language": "en"}):
-            message = refusal.message  # translated messages need a request's locale
-        raise click.ClickException(message) from None
+        raise click.ClickException(_in_english(refusal)) from None
     click.echo(f"Created {user.role} {user.username}.")
 
 

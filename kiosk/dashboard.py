@@ -1,5 +1,7 @@
-"""The back office's landing page in numbers: what needs doing today, the coming week, and the
-series behind the dashboard's charts (loans, class attendance, wishes and concerns over time).
+"""The back office's landing page in numbers: what needs doing today (with the alliance's agenda
+items past their due date and the activities' families to call), the coming week (with activities
+and joint meetings), and the series behind the dashboard's charts (loans, class attendance,
+wishes and concerns over time).
 
 No Flask request in here: every function takes `today` (the hall's date), so tests are
 deterministic. Timestamps are stored as naive UTC; they are counted on the hall's calendar
@@ -13,11 +15,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .extensions import db
-from .models import Attendance, ClassSession, Concern, Loan, TeaSession, Tool, Wish
+from .models import (Activity, AgendaItem, Attendance, ClassSession, Concern, JointMeeting, Loan, SignUp, TeaSession,
+                     Tool, Wish, WorkLogEntry)
 
 MONTHS = 12
 WEEKS = 12
@@ -26,6 +29,8 @@ MOST_OVERDUE = 5
 # Concerns still being followed (the ledger's "open" path), and the age buckets shown for them.
 FOLLOWED = ("open", "referred", "in_progress")
 AGE_BUCKETS = ("under_7", "7_to_30", "over_30")
+# Agenda items being followed after the joint meeting resolved them (kiosk.alliance's FOLLOWED).
+ITEMS_FOLLOWED = ("resolved", "in_progress")
 
 
 # --- Calendar ---------------------------------------------------------------------------------
@@ -183,20 +188,38 @@ def concern_ages(today: date) -> ConcernAges:
 # --- The coming week -------------------------------------------------------------------------
 
 @dataclass
+class ActivityPlaces:
+    """An activity of the coming week with its places: seats left (None: no limit) and waiting."""
+
+    activity: Activity
+    confirmed: int
+    waiting: int
+
+    @property
+    def seats_left(self) -> int | None:
+        if self.activity.capacity is None:
+            return None
+        return max(self.activity.capacity - self.confirmed, 0)
+
+
+@dataclass
 class Day:
     day: date
     classes: list[ClassSession] = field(default_factory=list)
     teas: list[TeaSession] = field(default_factory=list)
     due: list[Loan] = field(default_factory=list)
+    activities: list[ActivityPlaces] = field(default_factory=list)
+    meetings: list[JointMeeting] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.classes or self.teas or self.due)
+        return not (self.classes or self.teas or self.due or self.activities or self.meetings)
 
 
 def coming_week(today: date, days: int = COMING_DAYS) -> list[Day]:
     """Today and the days after it: class dates (cancelled ones too, marked so), afternoon teas,
-    and the open loans due back that day."""
+    activities (cancelled ones too) with their places, joint meetings, and the open loans due
+    back that day."""
     last = today + timedelta(days=days - 1)
     week = {today + timedelta(days=k): Day(today + timedelta(days=k)) for k in range(days)}
     for session in db.session.scalars(
@@ -212,4 +235,55 @@ def coming_week(today: date, days: int = COMING_DAYS) -> list[Day]:
             .where(Loan.returned_at.is_(None), Loan.due_on >= today, Loan.due_on <= last)
             .order_by(Loan.due_on, Loan.id)):
         week[loan.due_on].due.append(loan)
+    activities = list(db.session.scalars(
+        select(Activity).options(joinedload(Activity.partner_unit))
+        .where(Activity.day >= today, Activity.day <= last).order_by(Activity.day, Activity.starts_at, Activity.id)))
+    places = _places([a.id for a in activities])
+    for activity in activities:
+        confirmed, waiting = places.get(activity.id, (0, 0))
+        week[activity.day].activities.append(ActivityPlaces(activity, confirmed, waiting))
+    for meeting in db.session.scalars(
+            select(JointMeeting).options(joinedload(JointMeeting.chair_unit), selectinload(JointMeeting.units))
+            .where(JointMeeting.day >= today, JointMeeting.day <= last).order_by(JointMeeting.day, JointMeeting.id)):
+        week[meeting.day].meetings.append(meeting)
     return list(week.values())
+
+
+def _places(activity_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """{activity id: (confirmed, waiting)} in one query."""
+    if not activity_ids:
+        return {}
+    found: dict[int, list[int]] = {}
+    for activity_id, status, n in db.session.execute(
+            select(SignUp.activity_id, SignUp.status, func.count())
+            .where(SignUp.activity_id.in_(activity_ids), SignUp.status.in_(("confirmed", "waiting")))
+            .group_by(SignUp.activity_id, SignUp.status)):
+        found.setdefault(activity_id, [0, 0])[0 if status == "confirmed" else 1] = n
+    return {k: (v[0], v[1]) for k, v in found.items()}
+
+
+# --- The community: agenda items past their due date, families to call after a promotion ---------
+
+def overdue_items(today: date) -> list[AgendaItem]:
+    """Agenda items still being followed whose due date has passed, the most overdue first."""
+    return list(db.session.scalars(
+        select(AgendaItem).options(joinedload(AgendaItem.meeting), joinedload(AgendaItem.owner_unit))
+        .where(AgendaItem.status.in_(ITEMS_FOLLOWED), AgendaItem.due_on < today)
+        .order_by(AgendaItem.due_on, AgendaItem.id)))
+
+
+def sign_ups_to_call(today: date) -> list[SignUp]:
+    """People moved up from an activity's waiting list whom nobody has called yet (for activities
+    still to come and not cancelled), the earliest activity first."""
+    return list(db.session.scalars(
+        select(SignUp).join(Activity, Activity.id == SignUp.activity_id)
+        .options(joinedload(SignUp.activity), joinedload(SignUp.resident))
+        .where(SignUp.status == "confirmed", SignUp.promoted_at.is_not(None), SignUp.called_at.is_(None),
+               Activity.day >= today, Activity.cancelled_at.is_(None))
+        .order_by(Activity.day, Activity.starts_at, SignUp.promoted_at, SignUp.id)))
+
+
+def work_this_month(today: date) -> int:
+    """Work-log entries dated in today's month so far."""
+    return db.session.scalar(select(func.count()).select_from(WorkLogEntry).where(
+        WorkLogEntry.day >= _month_of(today), WorkLogEntry.day <= today)) or 0

@@ -1,6 +1,9 @@
 """A believable demo hall: 15 kinds of tool, 40 tools, a dozen residents, some loans (one overdue),
 one tool in repair; the Saturday English class with this term's dates, 18 children and some
-attendance. Loaded by `make run` when the database has no tools."""
+attendance; wishes, volunteers and partner units; afternoon teas and their concerns; four
+activities with sign-ups, six months of the staff work log, and the partner alliance's joint
+meetings with their agenda items and resource matches. Loaded by `make run` when the database
+has no tools."""
 import random
 import secrets
 from datetime import date, datetime, time, timedelta
@@ -8,11 +11,13 @@ from uuid import uuid4
 
 from sqlalchemy import select, update
 
-from . import classes, ledger, lending, tea, wishes
+from . import activities, alliance, classes, ledger, lending, tea, wishes, worklog
 from .auth import create_staff
 from .database import write_transaction
 from .extensions import db
-from .models import Concern, ConcernStep, Loan, Registration, Resident, StaffUser, Tool, ToolKind, Wish
+from .models import (Activity, AgendaItem, AgendaStep, Concern, ConcernStep, JointMeeting, Loan, PartnerUnit,
+                     Registration, Resident, SignUp, StaffUser, Tool, ToolKind, Volunteer, Wish, WorkKind,
+                     WorkLogEntry)
 from .models.base import utcnow
 
 # (中文, བོད་ཡིག, English, pictogram, loan days, how many)
@@ -95,6 +100,10 @@ def load_demo(teacher_password: str | None = None) -> str:
                                           display_name="卓嘎老师").id)
     _wishes(admin.id)
     _tea(admin.id)
+    worker = create_staff("zhuoma", secrets.token_urlsafe(12), role="staff", display_name="社工 卓玛").id
+    _activities(admin.id)
+    _work_log(admin.id, worker)
+    _alliance(admin.id, worker)
     return teacher_password
 
 
@@ -249,12 +258,12 @@ def _unit_of(mobile: str) -> str:
 TEA_CONCERNS = [
     ("roads_drains", "3号楼后面50米的下水道经常堵，一下雨就漫到路上。", "3号楼后", "in_progress",
      "申请街道办专项资金，更换管道", "街道办事处"),
+    ("neighbours", "楼上邻居晚上装修太吵。", "5号楼", "open", "社区调解员上门协调", "社区居委会"),
     ("permits_paperwork", "外地来的女婿怎么办居住证？", "", "answered",
      "社区民警现场讲解了居住证办理流程和材料。", ""),
     ("public_toilets", "东门公共厕所太旧，冬天水管冻裂。", "东门", "referred", "报请城管局维修改造", "城管局"),
     ("benefits", "高龄津贴这个月没有到账。", "", "informed", "核对名单后补发", "街道办事处"),
     ("employment", "孩子毕业一年还没找到工作，希望有培训机会。", "", "resolved", "推荐参加人社局职业技能培训", "人社局"),
-    ("neighbours", "楼上邻居晚上装修太吵。", "5号楼", "open", "社区调解员上门协调", "社区居委会"),
     ("safety", "小区南边的路灯坏了三个月。", "南门外道路", "closed_unresolved",
      "联系路灯管理所", "城管局"),
 ]
@@ -336,3 +345,213 @@ def _tea(admin_id: int) -> None:
                 step.at = at + timedelta(days=4 * i)
             if fate == "referred":  # one concern is past its due date: the ledger flags it
                 s.get(Concern, concern.id).due_on = today - timedelta(days=3)
+
+
+# --- Issue 10: activities, the work log, the partner alliance -------------------------------------
+
+def _unit(name: str) -> int:
+    return db.session.scalar(select(PartnerUnit.id).where(PartnerUnit.name == name))
+
+
+def _next_weekday(day: date, weekday: int) -> date:
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def _at(day: date, hour: int) -> datetime:
+    """A hall-time hour of a day, stored as naive UTC (the hall is at UTC+8)."""
+    return datetime.combine(day, time(hour)) - timedelta(hours=8)
+
+
+def _activities(admin_id: int) -> None:
+    """Four activities: a free health check last month and a cultural evening this month, both held
+    with attendance; a legal-advice morning in the coming week with a few sign-ups; a holiday outing
+    next month, full, with a waiting list (one family moved up and still to be called)."""
+    today = lending.hall_today()
+    clinic, law_firm = _unit("城关区社区卫生服务站"), _unit("雪域律师事务所")
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    plans = [
+        ("HEALTH-CHECK", ("免费健康体检", "འཕྲོད་བསྟེན་ཞིབ་དཔྱད་རིན་མེད།", "Free health check"),
+         ("测血压、血糖，医生现场解答用药问题。请空腹前来。",
+          "ཁྲག་ཤེད་དང་ཁྲག་གི་ཞོ་ཐང་ཚད་འཇལ། སྨན་པས་སྨན་སྐོར་གྱི་དྲི་བར་ལན་འདེབས།",
+          "Blood pressure and blood sugar checks; a doctor answers questions about medicines. Please come "
+          "without breakfast."),
+         today - timedelta(days=30), time(9), time(11, 30), "党群服务中心一楼大厅", None, "partner", "", clinic),
+        ("CULTURE-EVENING", ("民族文化交流晚会", "མི་རིགས་རིག་གནས་བརྗེ་རེས་དགོང་ཚོགས།", "Cultural exchange evening"),
+         ("锅庄舞、藏戏选段和家乡美食分享，邻里一起过一个热闹的晚上。",
+          "སྒོར་གཞས་དང་ལྷ་མོའི་དུམ་བུ། ཕ་ཡུལ་གྱི་ཟས་རིགས་མཉམ་སྤྱོད།",
+          "Circle dancing, Tibetan opera and food from home: an evening together with the neighbours."),
+         max(today.replace(day=1), today - timedelta(days=4)), time(19), time(21), "社区广场", 80, "team",
+         "社区志愿服务队", None),
+        ("LEGAL-MORNING", ("法律咨询上午", "ཁྲིམས་ལུགས་བློ་འདྲི་སྔ་དྲོ།", "Legal-advice morning"),
+         ("律师免费解答赡养、继承、租房、劳动合同等问题。",
+          "རྒན་གསོ་དང་ཤུལ་བཞག ཁང་གླ། ལས་ཀའི་གན་རྒྱ་སོགས་ཀྱི་དྲི་བར་རིན་མེད་ལན་འདེབས།",
+          "A lawyer answers questions on caring for parents, inheritance, renting and work contracts, free."),
+         today + timedelta(days=5), time(9, 30), time(11, 30),
+         "党群服务中心二楼会议室", 20, "partner", "", law_firm),
+        ("HOLIDAY-OUTING", ("假日出游：罗布林卡", "གཟའ་འཁོར་མཇུག་གི་རྒྱུ་སྐྱོད། ནོར་བུ་གླིང་ཁ།", "Holiday outing: Norbulingka"),
+         ("社区组织老人和孩子游览罗布林卡，统一乘车，中午自带午餐。",
+          "རྒན་པ་དང་བྱིས་པ་ནོར་བུ་གླིང་ཁར་འགྲུལ་བཞུད། སྣུམ་འཁོར་མཉམ་དུ་འགྲོ།",
+          "The hall takes older residents and children to the Norbulingka by coach; bring your own lunch."),
+         _next_weekday(next_month, 5), time(9), time(16), "党群服务中心门口集合", 10, "staff", "", None),
+    ]
+    made = {}
+    for code, title, description, day, starts, ends, place, capacity, organiser, team, unit in plans:
+        made[code] = activities.save_activity(activities.ActivityFields(
+            code, *title, *description, day, starts, ends, place, capacity, organiser, team, unit), staff_id=admin_id)
+    residents = list(db.session.scalars(select(Resident.id).where(Resident.erased_at.is_(None)).order_by(Resident.id)))
+    rng = random.Random(10)
+
+    def sign_ups(activity, people, before: date, channels=("kiosk", "phone", "phone", "staff")):
+        places = []
+        for k, resident_id in enumerate(people):
+            channel = rng.choice(channels)
+            place = activities.sign_up(activity.id, resident_id, str(uuid4()), channel,
+                                       staff_id=admin_id if channel == "staff" else None, today=before)
+            places.append(place.id)
+            with write_transaction() as s:  # they signed up over the days before
+                s.get(SignUp, place.id).created_at = _at(before, 9) + timedelta(hours=5 * k)
+        return places
+
+    health = made["HEALTH-CHECK"]
+    for place in sign_ups(health, residents[:14], health.day - timedelta(days=8)):
+        activities.mark(place, rng.random() < 0.85, today=health.day)
+    culture = made["CULTURE-EVENING"]
+    for place in sign_ups(culture, residents[20:46], culture.day - timedelta(days=10)):
+        activities.mark(place, rng.random() < 0.9, today=culture.day)
+    legal = made["LEGAL-MORNING"]
+    sign_ups(legal, residents[2:8], today - timedelta(days=3))
+    outing = made["HOLIDAY-OUTING"]
+    places = sign_ups(outing, residents[30:43], today - timedelta(days=6))
+    activities.cancel_place(places[3])  # one gives up a seat: the first waiting moves up, to be called
+    alliance.match_activity(health.id, health.partner_unit_id, admin_id)
+    alliance.match_activity(legal.id, legal.partner_unit_id, admin_id)
+
+
+# (kind key or the added kind, days ago, places, households, note, with volunteers)
+WORK = [
+    ("home_visit", 172, "3号楼2单元 4户", 4, "走访独居老人，了解冬季取暖需求。", True),
+    ("safety_check", 165, "1-6号楼 楼道", 0, "检查楼道灭火器，3号楼2单元灭火器过期，已更换。", False),
+    ("clean_up", 158, "东门垃圾点", 0, "清理东门堆积垃圾，联系环卫加一次清运。", True),
+    ("care_call", 150, "独居老人 12户", 12, "电话问候，两位老人需要上门送药。", False),
+    ("awareness_talk", 143, "党群服务中心二楼", 0, "防诈骗宣传讲座，32位居民参加。", True),
+    ("home_visit", 131, "5号楼1单元 3户", 3, "走访残疾人家庭，协助申请补贴。", False),
+    ("flood", 124, "3号楼后下水道", 0, "雨后巡查，下水道积水，已报街道办。", True),
+    ("clean_up", 117, "小区南侧绿地", 0, "志愿者捡拾垃圾、修剪灌木。", True),
+    ("safety_check", 110, "小区燃气管道", 0, "与燃气公司一起检查，2户需更换软管。", False),
+    ("care_call", 103, "高龄老人 15户", 15, "核对高龄津贴到账情况。", False),
+    ("home_visit", 96, "2号楼1-2单元 5户", 5, "走访困难家庭，登记微心愿。", True),
+    ("awareness_talk", 89, "社区广场", 0, "消防安全宣传，演示灭火器使用。", True),
+    ("clean_up", 82, "4号楼楼道", 0, "清理楼道堆放杂物。", True),
+    ("flood", 75, "东门低洼处", 0, "汛期巡查，无积水。", False),
+    ("home_visit", 68, "6号楼2单元 2户", 2, "回访新搬来的住户，介绍党群服务中心。", False),
+    ("care_call", 61, "独居老人 12户", 12, "秋季电话问候。", False),
+    ("safety_check", 54, "电动车充电点", 0, "检查充电桩，清理楼道里充电的电动车。", True),
+    ("awareness_talk", 47, "党群服务中心二楼", 0, "医保政策宣讲，社区卫生服务站医生参加。", False),
+    ("home_visit", 40, "1号楼3单元 3户", 3, "走访独居老人，送去冬衣。", True),
+    ("clean_up", 33, "小区主路", 0, "落叶清扫。", True),
+    ("care_call", 26, "高龄老人 8户", 8, "降温提醒。", False),
+    ("home_visit", 19, "3号楼1单元 4户", 4, "走访，了解取暖和用电安全。", True),
+    ("safety_check", 12, "1-6号楼 楼道", 0, "冬季消防检查，楼道畅通。", False),
+    ("awareness_talk", 7, "社区广场", 0, "冬季取暖防一氧化碳中毒宣传。", True),
+    ("home_visit", 2, "5号楼3单元 2户", 2, "走访行动不便的老人，登记上门维修需求。", True),
+]
+
+
+def _work_log(admin_id: int, worker_id: int) -> None:
+    today = lending.hall_today()
+    flood = worklog.add_kind("防汛巡查", "ཆུ་ལོག་སྔོན་འགོག་ལྟ་ཞིབ།", "Flood watch", "🌧️")
+    kinds = {k.key: k.id for k in worklog.kinds() if k.key} | {"flood": flood.id}
+    volunteers = list(db.session.scalars(select(Volunteer.id).where(Volunteer.confirmed_at.is_not(None))
+                                         .order_by(Volunteer.id)))
+    rng = random.Random(6)
+    for n, (kind, days_ago, places, households, note, with_volunteers) in enumerate(WORK):
+        staff = [worker_id] if n % 3 else [worker_id, admin_id]
+        helpers = rng.sample(volunteers, k=min(2, len(volunteers))) if with_volunteers and volunteers else []
+        entry = worklog.record(worklog.Entry(kinds[kind], today - timedelta(days=days_ago), staff, helpers,
+                                             places, households, note), str(uuid4()), staff[0], today=today)
+        with write_transaction() as s:  # written down on the evening of the day
+            s.get(WorkLogEntry, entry.id).created_at = _at(entry.day, 18)
+
+
+def _chair(day: date, spare: str) -> int:
+    """The unit that chairs the alliance in the day's quarter: one is planned if none is."""
+    chair = alliance.chair_for(day)
+    if chair is not None:
+        return chair.id
+    with write_transaction() as s:
+        unit = s.scalar(select(PartnerUnit).where(PartnerUnit.name == spare))
+        unit.chair_quarter = alliance.quarter_of(day)
+        return unit.id
+
+
+def _alliance(admin_id: int, worker_id: int) -> None:
+    """Three joint meetings (two held, one next week) with items from the concerns ledger, from
+    partner units' suggestions and from the staff, in every status; the items' steps, and the
+    concerns' history lines, dated after the meeting."""
+    today = lending.hall_today()
+    unit = {name: _unit(name) for name, *_rest in PARTNER_UNITS}
+    concern = {c.category: c.id for c in db.session.scalars(select(Concern))}
+    law, clinic, tibetan, shop, school, bank, pharmacy, homes = (unit[n] for n, *_r in PARTNER_UNITS)
+    meetings = [
+        (today - timedelta(days=60), "拉萨市第一小学", [law, clinic, tibetan, shop, bank, homes], [
+            ("concern", concern["roads_drains"], None, "", ("由社区申请街道办专项资金更换3号楼后下水管道，雪城家政协助清淤。",
+                                                          homes, worker_id, 30), ["in_progress", "done"]),
+            ("partner", None, law, "每月一次免费法律咨询", ("雪域律师事务所每月举办一次法律咨询上午。", law, None, 20),
+             ["in_progress", "done"]),
+            ("partner", None, shop, "为行动不便的老人送货上门", ("吉祥百货超市每周二为登记的老人免费送货。", shop, None, 40),
+             ["dropped"]),
+        ]),
+        (today - timedelta(days=35), "雪域律师事务所", [law, clinic, tibetan, school, pharmacy], [
+            ("concern", concern["neighbours"], None, "", ("社区调解员和雪域律师事务所一起上门调解，约定装修只在白天进行。",
+                                                        law, worker_id, 30), ["in_progress"]),
+            ("partner", None, clinic, "为65岁以上老人免费体检", ("社区卫生服务站在党群服务中心举办免费健康体检。", clinic, None, 50),
+             []),
+            ("staff", None, None, "冬季取暖安全宣传", ("社工和仁康藏医诊所一起开展防一氧化碳中毒宣传。", tibetan, worker_id, 45),
+             ["in_progress"]),
+        ]),
+        (_next_weekday(today + timedelta(days=1), 3), "城关区社区卫生服务站",
+         [law, clinic, shop, school, bank, pharmacy, homes], [
+            ("concern", concern["public_toilets"], None, "", None, []),
+            ("partner", None, school, "周末为双职工家庭托管孩子", None, []),
+        ]),
+    ]
+    spares = iter(["拉萨市第一小学", "邮政储蓄银行城关支行", "爱心大药房"])
+    notes = {"in_progress": "已开始落实，下次联席会议汇报进度。", "done": "已完成，居民反映良好。",
+             "dropped": "人手不足，各方商定暂缓。"}
+    for day, place_unit, present, items in meetings:
+        chair = _chair(day, next(spares))
+        meeting = alliance.save_meeting(alliance.MeetingFields(day, f"{place_unit}会议室", present, chair,
+                                                               "联席会议：通报上次决议落实情况，讨论新议题。"), admin_id)
+        for source, concern_id, suggested_by, topic, resolution, steps in items:
+            item = alliance.add_item(meeting.id, source, topic, concern_id=concern_id, suggested_by_unit_id=suggested_by)
+            if resolution is None:
+                continue
+            text, owner_unit, owner_staff, due_in = resolution
+            alliance.resolve(item.id, alliance.Resolution(text, owner_unit, owner_staff, day + timedelta(days=due_in)),
+                             admin_id)
+            for status in steps:
+                alliance.follow(item.id, notes[status], status, worker_id)
+            _date_steps(item.id, day, concern_id)
+    # A partner unit takes on a resident's wish: the pharmacy lends the wheelchair (a resource match).
+    wheelchair = db.session.scalar(select(Wish.id).where(Wish.category == "health", Wish.status == "published"))
+    if wheelchair is not None:
+        wishes.confirm_claim(wishes.claim(wheelchair, str(uuid4()), partner_unit_id=pharmacy,
+                                          note="药房可以借出轮椅两个月").id, admin_id)
+
+
+def _date_steps(item_id: int, day: date, concern_id: int | None) -> None:
+    """The resolution on the meeting's day, each follow-up a couple of weeks after the last; the
+    concern's line about the resolution on the meeting's day too (after its earlier steps)."""
+    with write_transaction() as s:
+        moment = _at(day, 11)
+        steps = list(s.scalars(select(AgendaStep).where(AgendaStep.item_id == item_id).order_by(AgendaStep.id)))
+        for n, step in enumerate(steps):
+            step.at = moment + timedelta(days=14 * n)
+        item = s.get(AgendaItem, item_id)
+        if item.closed_at is not None:
+            item.closed_at = steps[-1].at
+        if concern_id is not None:
+            history = list(s.scalars(select(ConcernStep).where(ConcernStep.concern_id == concern_id)
+                                     .order_by(ConcernStep.id)))
+            if len(history) > 1:
+                history[-1].at = max(moment, history[-2].at + timedelta(hours=1))

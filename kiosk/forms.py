@@ -79,3 +79,27 @@ def look_up_code(find, not_found, page, found_url):
         lookup.code.errors.append(not_found)
         return page(lookup, 404)
     return redirect(found_url(record), 303)
+
+
+# The years the hall's records can hold: a typo like 0001 or 9999 is refused next to the field,
+# not turned into a date the database or the time-zone arithmetic cannot take.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+# The largest record number a URL or a form may ask for (the databases' integer).
+LARGEST_ID = 2**31 - 1
+
+
+def sensible_year(day) -> bool:
+    return day is None or FIRST_YEAR <= day.year <= LAST_YEAR
+
+
+def hall_date_message():
+    return _l("Please give a date between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
+
+
+class HallDate:
+    """A WTForms validator: the date's year is one the hall's records can hold."""
+
+    def __call__(self, _form, field):
+        if not sensible_year(field.data):
+            raise ValidationError(hall_date_message())
+

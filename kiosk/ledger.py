@@ -115,26 +115,33 @@ def follow_up(concern_id: int, note: str, staff_id: int, status: str | None = No
               satisfied: bool | None = None) -> Concern:
     """A follow-up entry, optionally moving the concern on. Closing unresolved needs the reason
     (the note); informing the resident records whether they were satisfied."""
-    note = (note or "").strip()
     with write_transaction() as s:
-        concern = _locked(s, concern_id)
-        if status:
-            if status not in NEXT.get(concern.status, ()):
-                raise Refusal("status", _l("This concern cannot move to that step from where it is."),
-                              field="status")
-            if status == "closed_unresolved" and not note:
-                raise Refusal("reason", _l("Please write why it is closed without a solution."), field="note")
-            concern.status = status
-            if status == "closed_unresolved":
-                concern.closed_reason = note[:200]
-            if status in FINISHED:
-                concern.closed_at = utcnow()
-            if status == "informed":
-                concern.satisfied = satisfied
-        elif not note:
-            raise Refusal("note", _l("Please write what happened."), field="note")
-        s.add(ConcernStep(concern_id=concern.id, staff_id=staff_id, note=note, status=status or None))
-        return concern
+        return add_follow_up(s, concern_id, note, staff_id, status, satisfied)
+
+
+def add_follow_up(s, concern_id: int, note: str, staff_id: int | None, status: str | None = None,
+                  satisfied: bool | None = None) -> Concern:
+    """follow_up in the caller's write transaction (an agenda item of a joint meeting that
+    resolves a concern writes the concern's step in the same transaction)."""
+    note = (note or "").strip()
+    concern = _locked(s, concern_id)
+    if status:
+        if status not in NEXT.get(concern.status, ()):
+            raise Refusal("status", _l("This concern cannot move to that step from where it is."),
+                          field="status")
+        if status == "closed_unresolved" and not note:
+            raise Refusal("reason", _l("Please write why it is closed without a solution."), field="note")
+        concern.status = status
+        if status == "closed_unresolved":
+            concern.closed_reason = note[:200]
+        if status in FINISHED:
+            concern.closed_at = utcnow()
+        if status == "informed":
+            concern.satisfied = satisfied
+    elif not note:
+        raise Refusal("note", _l("Please write what happened."), field="note")
+    s.add(ConcernStep(concern_id=concern.id, staff_id=staff_id, note=note, status=status or None))
+    return concern
 
 
 def _locked(s, concern_id: int) -> Concern:

@@ -20,14 +20,15 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Select, String, Text, cast, func, or_, select, update
+from sqlalchemy import JSON, CheckConstraint, Select, String, Text, UniqueConstraint, cast, func, or_, select, update
 
 from . import photos, settings
 from .audit import _plain
 from .database import write_transaction
 from .extensions import db
 from .models import (Attendance, AuditEntry, Claim, Concern, ConcernStep, Fulfilment, Loan, Registration,
-                     Resident, TeaInvitation, TeaSignIn, Volunteer, Wish)
+                     Resident, SignUp, TeaInvitation, TeaSignIn, Volunteer, Wish)
+from .models.community import SIGN_UP_LIVE
 from .models.base import utcnow
 from .models.classes import LIVE_STATUSES
 from .refusal import Refusal
@@ -39,7 +40,7 @@ MARK = "***"
 # Tables whose rows point at a resident: merge moves them all, export shows them all.
 RESIDENT_LINKS = {"loan": Loan.resident_id, "registration": Registration.guardian_id, "wish": Wish.resident_id,
                   "tea_invitation": TeaInvitation.resident_id, "tea_sign_in": TeaSignIn.resident_id,
-                  "concern": Concern.resident_id}
+                  "concern": Concern.resident_id, "sign_up": SignUp.resident_id}
 # Other people's own names, numbers and addresses: a namesake of an erased resident keeps their
 # name, a neighbour in the same flat their address.
 IDENTITY_COLUMNS = {("resident", "name"), ("resident", "mobile"), ("resident", "building_unit"),
@@ -65,7 +66,7 @@ def search_query(q: str | None) -> Select:
         needle = q.casefold()
         found = [func.lower(Resident.name, type_=Text).contains(needle, autoescape=True),
                  func.lower(Resident.building_unit, type_=Text).contains(needle, autoescape=True)]
-        if q.startswith("#") and q[1:].isdigit():
+        if re.fullmatch(r"#[0-9]{1,9}", q):
             found.append(Resident.id == int(q[1:]))
         if _DIGITS_ONLY.match(q):
             digits = re.sub(r"\D", "", q)
@@ -119,6 +120,7 @@ def last_activity(ids: list[int] | None = None) -> dict[int, datetime]:
         (Wish.resident_id, Wish.created_at),
         (TeaSignIn.resident_id, TeaSignIn.at),
         (Concern.resident_id, Concern.created_at),
+        (SignUp.resident_id, SignUp.created_at),
     ]
     for who, when in sources:
         stmt = select(who, func.max(when)).where(who.is_not(None), _in(who, ids)).group_by(who)
@@ -165,6 +167,7 @@ class Profile:
     invitations: list = field(default_factory=list)
     sign_ins: list = field(default_factory=list)
     concerns: list = field(default_factory=list)
+    sign_ups: list = field(default_factory=list)
 
 
 def profile(resident_id: int) -> Profile | None:
@@ -182,7 +185,8 @@ def profile(resident_id: int) -> Profile | None:
         wishes=rows(Wish, Wish.resident_id, Wish.created_at.desc()),
         invitations=rows(TeaInvitation, TeaInvitation.resident_id, TeaInvitation.invited_at.desc()),
         sign_ins=rows(TeaSignIn, TeaSignIn.resident_id, TeaSignIn.at.desc()),
-        concerns=rows(Concern, Concern.resident_id, Concern.created_at.desc()))
+        concerns=rows(Concern, Concern.resident_id, Concern.created_at.desc()),
+        sign_ups=rows(SignUp, SignUp.resident_id, SignUp.created_at.desc()))
 
 
 # --- Merging two records of one person ----------------------------------------------------------
@@ -244,6 +248,14 @@ def merge(keep_id: int, absorb_id: int) -> Merged:
                 raise Refusal("same_child", _l(
                     "%(child)s has a place in %(course)s on both records. Cancel one of the two places first.",
                     child=reg.child_name, course=reg.course.title), field="other")
+        # Activity sign-ups: one live place per resident and activity.
+        live_sign_ups = {p.activity_id for p in of(SignUp, SignUp.resident_id, keep_id, SignUp.status.in_(SIGN_UP_LIVE))}
+        absorb_sign_ups = of(SignUp, SignUp.resident_id, absorb_id)
+        for place in absorb_sign_ups:
+            if place.status in SIGN_UP_LIVE and place.activity_id in live_sign_ups:
+                raise Refusal("same_sign_up", _l(
+                    "Both records have a place in %(activity)s. Cancel one of the two places first.",
+                    activity=place.activity.title), field="other")
 
         moved: dict[str, int] = {}
         dropped: dict[str, int] = {}
@@ -274,7 +286,8 @@ def merge(keep_id: int, absorb_id: int) -> Merged:
                             ("tea_invitation", [i for i in absorb_invites if i.session_id not in keep_invites]),
                             ("tea_sign_in", [t for t in absorb_signs if t.session_id not in keep_signs]),
                             ("wish", of(Wish, Wish.resident_id, absorb_id)),
-                            ("concern", of(Concern, Concern.resident_id, absorb_id))):
+                            ("concern", of(Concern, Concern.resident_id, absorb_id)),
+                            ("sign_up", absorb_sign_ups)):
             attr = RESIDENT_LINKS[table].key
             for row in rows:
                 setattr(row, attr, keep_id)
@@ -289,6 +302,12 @@ def merge(keep_id: int, absorb_id: int) -> Merged:
         keep.created_at = min(keep.created_at, absorb.created_at)
         s.flush()
         s.delete(absorb)
+        s.flush()  # the audit log records the deletion here
+        # The absorbed record's history (its name and number among it) now belongs to the kept
+        # record: erasing the person later finds all of it.
+        s.execute(update(AuditEntry).where(AuditEntry.record_type == "resident",
+                                           AuditEntry.record_id == str(absorb_id))
+                  .values(record_id=str(keep_id)))
     return Merged(keep_id, absorb_id, moved, dropped)
 
 
@@ -319,6 +338,9 @@ def export(resident_id: int) -> dict | None:
         "tea_sign_ins": [{**_row(t), "tea_day": _plain(t.session.day), "tea_theme": t.session.theme}
                          for t in p.sign_ins],
         "concerns": [],
+        "sign_ups": [{**_row(place), "activity_code": place.activity.code, "activity_title": place.activity.title_zh,
+                      "activity_title_en": place.activity.title_en, "activity_day": _plain(place.activity.day)}
+                     for place in p.sign_ups],
     }
     for reg in p.registrations:
         marks = db.session.scalars(select(Attendance).where(Attendance.registration_id == reg.id)
@@ -372,19 +394,26 @@ def _open_things(s, resident_id: int) -> list[str]:
         found.append("loan")
     if any_(Registration, Registration.guardian_id, Registration.status.in_(LIVE_STATUSES)):
         found.append("registration")
+    if any_(SignUp, SignUp.resident_id, SignUp.status.in_(SIGN_UP_LIVE)):
+        found.append("sign_up")
     if any_(Wish, Wish.resident_id, Wish.status.in_(OPEN_WISH_STATUSES)):
         found.append("wish")
     return found
 
 
-def _terms(names, mobile: str | None, units) -> list[str]:
-    """The texts to remove wherever they appear: names of 2+ characters, the mobile number in
-    the ways people write it, building/unit of 4+ characters ("3-2-401"). Longest first, so a
-    longer form is removed whole."""
+def _number_forms(mobile: str | None) -> list[str]:
+    """The mobile number in the ways people write it: removed wherever it appears."""
+    if not mobile:
+        return []
+    return [mobile, f"{mobile[:3]} {mobile[3:7]} {mobile[7:]}", f"{mobile[:3]}-{mobile[3:7]}-{mobile[7:]}"]
+
+
+def _words(names, units) -> list[str]:
+    """Names of 2+ characters and building/units of 4+ ("3-2-401"): removed from the resident's own
+    records only, since a common name (扎西, 卓玛) is also a namesake's name and an ordinary word
+    (扎西德勒). Longest first, so a longer form is removed whole."""
     terms = {n for n in map(normalise_name, names) if len(n) >= 2}
     terms |= {u for u in map(normalise_name, units) if len(u) >= 4}
-    if mobile:
-        terms |= {mobile, f"{mobile[:3]} {mobile[3:7]} {mobile[7:]}", f"{mobile[:3]}-{mobile[3:7]}-{mobile[7:]}"}
     return sorted(terms, key=len, reverse=True)
 
 
@@ -427,30 +456,53 @@ def text_columns(table):
         yield column
 
 
-def redact_everywhere(s, terms: list[str]) -> int:
-    """Replace every term in every free-text column of every table (other people's own names and
-    numbers aside); SQL LIKE finds the rows, on SQLite and PostgreSQL alike. Plain UPDATE
-    statements: the audit log does not record the redaction itself (it would copy the names)."""
-    if not terms:
-        return 0
+def _kept_as_is(table) -> set[str]:
+    """Columns never rewritten: keys and unique values (a code, a unit's name), which a
+    replacement could make collide, and other people's own names, numbers and addresses."""
+    kept = {c.name for c in table.columns if c.primary_key or c.unique}
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            kept |= {c.name for c in constraint.columns}
+    return kept | {column for name, column in IDENTITY_COLUMNS if name == table.name}
+
+
+def redact(s, numbers: list[str], words: list[str], own: dict[str, list[int]]) -> int:
+    """Replace the mobile number's forms in every free-text column of every table, and the
+    resident's names and address in the rows that are theirs (`own`: table -> ids) and in the audit
+    log's entries about those rows. SQL LIKE finds the rows, on SQLite and PostgreSQL alike.
+    Plain UPDATE statements: the audit log does not record the redaction (it would copy the names)."""
+    own_records = {(table, str(row_id)) for table, ids in own.items() for row_id in ids}
     changed = 0
     for table in db.metadata.sorted_tables:
         pk = list(table.primary_key.columns)
+        kept = _kept_as_is(table)
+        about_them = table.name in own or table.name == "audit_entry"
+        terms = sorted(set(numbers) | (set(words) if about_them else set()), key=len, reverse=True)
+        if not terms:
+            continue
         for column in text_columns(table):
-            if (table.name, column.name) in IDENTITY_COLUMNS:
+            if column.name in kept:
                 continue
             is_json = isinstance(column.type, JSON)
             searched = func.lower(cast(column, Text) if is_json else column, type_=Text)
             needles = {t.casefold() for t in terms}
             if is_json:  # JSON text keeps non-ASCII letters as \uXXXX escapes
                 needles |= {json.dumps(t)[1:-1].casefold() for t in terms}
-            rows = s.execute(select(*pk, column).where(
-                or_(*(searched.contains(n, autoescape=True) for n in needles)))).all()
-            for row in rows:
-                value = row[-1]
-                new = _scrub(value, terms)
+            extra = [table.c.record_type, table.c.record_id] if table.name == "audit_entry" else []
+            stmt = select(*pk, *extra, column).where(or_(*(searched.contains(n, autoescape=True) for n in needles)))
+            if table.name in own and len(pk) == 1 and not numbers:
+                stmt = stmt.where(pk[0].in_(own[table.name]))
+            for row in s.execute(stmt).all():
+                key, value = row[:len(pk)], row[-1]
+                if table.name == "audit_entry":
+                    ours = (row[len(pk)], row[len(pk) + 1]) in own_records
+                elif table.name in own and len(pk) == 1:
+                    ours = key[0] in own[table.name]
+                else:
+                    ours = False
+                new = _scrub(value, terms if ours else numbers)
                 if new != value:
-                    s.execute(update(table).where(*(c == v for c, v in zip(pk, row[:-1], strict=False)))
+                    s.execute(update(table).where(*(c == v for c, v in zip(pk, key, strict=True)))
                               .values({column.name: new}))
                     changed += 1
     return changed
@@ -469,6 +521,25 @@ def _redact_own_audit(s, records: dict[str, list[int]]) -> None:
                    for k, pair in (changes or {}).items()}
             if new != changes:
                 s.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(changes=new))
+
+
+def _own_rows(s, resident_id: int, registrations, wishes) -> dict[str, list[int]]:
+    """The rows that are the resident's: theirs, their requests' claims and fulfilments, the
+    concerns they raised or their requests became, and those concerns' history."""
+    wish_ids = [w.id for w in wishes]
+
+    def ids(column, *where):
+        return list(s.scalars(select(column).where(*where)))
+
+    concerns = ids(Concern.id, or_(Concern.resident_id == resident_id, Concern.from_wish_id.in_(wish_ids)))
+    own = {"resident": [resident_id], "registration": [r.id for r in registrations], "wish": wish_ids,
+           "claim": ids(Claim.id, Claim.wish_id.in_(wish_ids)),
+           "fulfilment": ids(Fulfilment.id, Fulfilment.wish_id.in_(wish_ids)),
+           "concern": concerns, "concern_step": ids(ConcernStep.id, ConcernStep.concern_id.in_(concerns))}
+    for table, column in RESIDENT_LINKS.items():
+        if table not in own and len(column.table.primary_key.columns) == 1:
+            own[table] = ids(column.table.primary_key.columns[0], column == resident_id)
+    return own
 
 
 def erase(resident_id: int) -> Erased:
@@ -492,8 +563,10 @@ def erase(resident_id: int) -> Erased:
         registrations = list(s.scalars(select(Registration).where(Registration.guardian_id == resident_id)
                                        .order_by(Registration.id)))
         wishes = list(s.scalars(select(Wish).where(Wish.resident_id == resident_id)))
-        terms = _terms([resident.name, *(r.child_name for r in registrations)], resident.mobile,
+        numbers = _number_forms(resident.mobile)
+        words = _words([resident.name, *(r.child_name for r in registrations)],
                        [resident.building_unit, *(w.building_unit for w in wishes)])
+        own = _own_rows(s, resident_id, registrations, wishes)
 
         # A child keeps one pseudonymous key (erased~1, erased~2 ...): counts of distinct children stay.
         children: dict[str, str] = {}
@@ -522,7 +595,7 @@ def erase(resident_id: int) -> Erased:
         s.flush()  # the audit log records the erasure here; its copies of the values go next
         _redact_own_audit(s, {"resident": [resident_id], "registration": [r.id for r in registrations],
                               "wish": [w.id for w in wishes]})
-        redacted = redact_everywhere(s, terms)
+        redacted = redact(s, numbers, words, own)
     s.expire_all()
     for name in discarded:  # only once the erasure is committed
         photos.discard(name)
@@ -548,6 +621,7 @@ def inactive(years: int, today: date) -> list[int]:
     busy = set(db.session.scalars(select(Loan.resident_id).where(Loan.returned_at.is_(None))))
     busy |= set(db.session.scalars(select(Registration.guardian_id).where(Registration.status.in_(LIVE_STATUSES))))
     busy |= set(db.session.scalars(select(Wish.resident_id).where(Wish.status.in_(OPEN_WISH_STATUSES))))
+    busy |= set(db.session.scalars(select(SignUp.resident_id).where(SignUp.status.in_(SIGN_UP_LIVE))))
     latest = last_activity()
     return sorted(i for i in candidates - busy if latest.get(i) is not None and latest[i] < cutoff)
 

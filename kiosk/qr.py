@@ -81,3 +81,18 @@ def sign_in_qr(token: str) -> Markup:
 def concern_url(code: str) -> str:
     """A concern's status page: shown as a QR on the tablet, so the phone can take it home."""
     return f"{settings.base_url()}/q/{code}"
+
+
+def activity_url(code: str) -> str:
+    """What an activity poster encodes: the activity on a resident's phone (a public contract)."""
+    return f"{settings.base_url()}/a/{code}"
+
+
+def activity_receipt_url(code: str, receipt: str) -> str:
+    """A sign-up's status page: shown as a QR on the tablet, so the phone can take it home."""
+    return f"{activity_url(code)}/r/{receipt}"
+
+
+def activities_url() -> str:
+    """What the activities poster encodes: the coming activities on a resident's phone."""
+    return f"{settings.base_url()}/a/"

@@ -13,8 +13,7 @@ and exports show, so each number can be traced:
 The numbers come from SQL aggregates over the row queries (one SELECT for all of them, plus one
 small query per median); the rows themselves are read only for a rows page or an export.
 
-AREAS and FIGURES are registries: another area (issue 10: activities and joint-meeting items as
-resource matches) appends its own with `add_area` / `add_figure`.
+AREAS and FIGURES are registries: another area appends its own with `add_area` / `add_figure`.
 
 What counts, where the data could be read more than one way:
 - a tea session or a class date is *held* when its day is in the range and not after today
@@ -24,9 +23,20 @@ What counts, where the data could be read more than one way:
   is not resolved. Days to resolve run from when it was recorded to that step, in days with
   hours as a fraction (answered on the spot: 0);
 - a wish is *claimed* in the range when its claim was confirmed in it (released claims do not
-  count; recording a fulfilment confirms a waiting claim); a *resource match* is a claim by a
-  partner unit confirmed in the range;
-- fulfilments, volunteer services, hours and people served count by the day the work was done.
+  count; recording a fulfilment confirms a waiting claim);
+- a *resource match* is a ResourceMatch dated in the range: a partner unit took on a wish (its
+  claim confirmed), an activity or an agenda item;
+- fulfilments, volunteer services, hours and people served count by the day the work was done;
+- an activity is *held* like a class date (in the range, not after today, not cancelled); its
+  sign-ups count by when they were made, whatever became of them (like class registrations); its
+  attendance is the sign-ups marked attended at activities held in the range;
+- field work counts the work-log entries dated in the range by their kind's key (home visits, care
+  calls, ...; kinds staff added have no key and count as other work); households covered is the
+  sum of the households of the home visits;
+- a joint meeting is *held* when its day is in the range and not after today; its agenda items are
+  the topics discussed; a *resolution* is an item of those meetings that has a resolution written
+  down and has moved past "proposed"; an item is *done* when it was closed as done in the range
+  (whichever meeting it came from).
 
 Rows identify people by number only ("R-00012" for resident 12), never by name or mobile: the
 export may be shared with the sub-district office.
@@ -39,14 +49,16 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, Select, and_, case, func, literal, select
+from sqlalchemy import Float, Select, String, and_, case, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from .extensions import db
 from .lending import hall_today
-from .models import (Attendance, Claim, ClassSession, Concern, ConcernStep, Course, Fulfilment, Loan,
-                     PartnerUnit, Registration, TeaSession, TeaSignIn, Tool, ToolKind, Wish)
+from .models import (Activity, AgendaItem, Attendance, Claim, ClassSession, Concern, ConcernStep, Course,
+                     Fulfilment, JointMeeting, Loan, PartnerUnit, Registration, ResourceMatch, SignUp, TeaSession,
+                     TeaSignIn, Tool, ToolKind, Wish, WorkKind, WorkLogEntry)
+from .models.community import joint_meeting_unit, work_log_staff, work_log_volunteer
 from .refusal import Refusal
 
 # --- The period -------------------------------------------------------------------------------
@@ -196,6 +208,9 @@ def add_figure(figure: Figure) -> Figure:
     if figure.area not in {a.key for a in AREAS}:
         raise ValueError(f"no area {figure.area}")
     FIGURES.append(figure)
+    # In the order of the areas (a stable sort: in the order added within an area), as they are shown.
+    order = {a.key: n for n, a in enumerate(AREAS)}
+    FIGURES.sort(key=lambda f: order[f.area])
     return figure
 
 
@@ -284,12 +299,14 @@ def rows(stmt: Select, columns: tuple[Col, ...]) -> list[list]:
 
 # --- Areas and figures ------------------------------------------------------------------------
 
+add_area("alliance", _l("Partner alliance"))
 add_area("tea", _l("Afternoon tea"))
 add_area("concerns", _l("Concerns ledger"))
 add_area("wishes", _l("Wishes"))
 add_area("matches", _l("Resource matches with partner units"), _l("Resource matches"))
-add_area("signups", _l("Activity sign-ups"))
+add_area("activities", _l("Community activities"))
 add_area("classes", _l("Classes"))
+add_area("fieldwork", _l("Field work"))
 add_area("tools", _l("Tool shop"))
 add_area("volunteers", _l("Volunteers"))
 
@@ -379,14 +396,11 @@ def _wishes_collected(p: Period) -> Select:
             .where(_in(Wish.created_at, p)).order_by(Wish.created_at, Wish.id))
 
 
-def _claims(p: Period, units_only: bool = False) -> Select:
-    stmt = (select(Claim.wish_id.label("wish"), Claim.decided_at.label("confirmed"), Wish.category.label("category"),
+def _claims(p: Period) -> Select:
+    return (select(Claim.wish_id.label("wish"), Claim.decided_at.label("confirmed"), Wish.category.label("category"),
                    Claim.volunteer_id.label("volunteer"), PartnerUnit.name.label("partner_unit"))
             .join(Wish, Wish.id == Claim.wish_id).outerjoin(PartnerUnit, PartnerUnit.id == Claim.partner_unit_id)
-            .where(Claim.status == "confirmed", _in(Claim.decided_at, p)))
-    if units_only:
-        stmt = stmt.where(Claim.partner_unit_id.is_not(None)).add_columns(literal("wish").label("match_kind"))
-    return stmt.order_by(Claim.decided_at, Claim.id)
+            .where(Claim.status == "confirmed", _in(Claim.decided_at, p)).order_by(Claim.decided_at, Claim.id))
 
 
 def _fulfilments(p: Period) -> Select:
@@ -420,13 +434,8 @@ add_figure(Figure("wishes_collected", "wishes", _l("Wishes collected"), WISHES_C
 add_figure(Figure("wishes_claimed", "wishes", _l("Wishes claimed"), WISHES_CLAIMED))
 add_figure(Figure("wishes_fulfilled", "wishes", _l("Wishes fulfilled"), FULFILMENTS))
 
-PARTNER_MATCHES = RowSet("partner_matches", _l("Wishes taken on by partner units"), (
-    Col("match_kind", _l("Matched"), words="match_kind"), WISH, CONFIRMED, CATEGORY, UNIT),
-    lambda p: _claims(p, units_only=True))
-add_figure(Figure("matches_wishes", "matches", _l("Wishes taken on by partner units"), PARTNER_MATCHES))
 
-
-# Activity sign-ups: class registrations made in range, whatever became of them.
+# Classes: registrations made in range, whatever became of them (the class's sign-ups).
 def _registrations(p: Period) -> Select:
     return (select(Registration.id.label("registration"), Registration.created_at.label("created"),
                    Course.code.label("course"), Registration.status.label("registration_status"),
@@ -439,7 +448,7 @@ REGISTRATIONS = RowSet("registrations", _l("Class registrations"), (
     REGISTRATION, Col("created", _l("Registered"), "datetime"), COURSE,
     Col("registration_status", _l("Status"), words="registration_status"),
     Col("channel", _l("Sent from"), words="channel")), _registrations)
-add_figure(Figure("signups", "signups", _l("Class registrations"), REGISTRATIONS))
+add_figure(Figure("signups", "classes", _l("Class registrations"), REGISTRATIONS))
 
 
 # Classes: dates held (not cancelled, not after today), attendance marks on them.
@@ -507,3 +516,207 @@ add_figure(Figure("volunteer_services", "volunteers", _l("Volunteer services"), 
 add_figure(Figure("volunteer_hours", "volunteers", _l("Volunteer hours"), FULFILMENTS, measure="sum",
                   column="minutes", scale=60, unit="hours"))
 add_figure(Figure("people_served", "volunteers", _l("People served"), PEOPLE_SERVED))
+
+
+# --- Issue 10: the partner alliance, resource matches, community activities, field work ------
+
+class padded(FunctionElement):
+    """A record's id as five digits ("00012"), to write "S-00012" in SQL, on both databases."""
+
+    type = String()
+    name = "padded"
+    inherit_cache = True
+
+
+@compiles(padded, "sqlite")
+def _padded_sqlite(element, compiler, **kw):
+    return f"printf('%05d', {compiler.process(element.clauses.clauses[0], **kw)})"
+
+
+@compiles(padded, "postgresql")
+def _padded_postgresql(element, compiler, **kw):
+    return f"lpad(CAST({compiler.process(element.clauses.clauses[0], **kw)} AS TEXT), 5, '0')"
+
+
+def _numbers(table, key: str, column: str, prefix: str, owner):
+    """The numbers ("S-00001 S-00004") of the rows of a link table that belong to `owner`."""
+    code = literal(f"{prefix}-", String) + padded(table.c[column])
+    return (select(func.aggregate_strings(code, " ")).where(table.c[key] == owner.id)
+            .correlate(owner.__table__).scalar_subquery())
+
+
+# The partner alliance: joint meetings held, the topics they discussed, what they resolved, and
+# the items done (closed as done in the range).
+MEETING = Col("meeting", _l("Joint meeting number"), prefix="JM")
+AGENDA_ITEM = Col("agenda_item", _l("Agenda item number"), prefix="AI")
+MEETING_DAY = Col("meeting_day", _l("Meeting date"), "date")
+TOPIC = Col("topic", _l("Topic"))
+AGENDA_STATUS = Col("agenda_status", _l("Status"), words="agenda_status")
+
+
+def _held_meeting(p: Period):
+    return JointMeeting.day.between(p.start, p.held_until)
+
+
+def _meetings(p: Period) -> Select:
+    present = (select(func.count()).where(joint_meeting_unit.c.meeting_id == JointMeeting.id)
+               .correlate(JointMeeting).scalar_subquery())
+    items = (select(func.count()).where(AgendaItem.meeting_id == JointMeeting.id)
+             .correlate(JointMeeting).scalar_subquery())
+    return (select(JointMeeting.id.label("meeting"), JointMeeting.day.label("meeting_day"),
+                   JointMeeting.place.label("place"), PartnerUnit.name.label("chair_unit"),
+                   present.label("units_present"), items.label("topics"))
+            .outerjoin(PartnerUnit, PartnerUnit.id == JointMeeting.chair_unit_id)
+            .where(_held_meeting(p)).order_by(JointMeeting.day, JointMeeting.id))
+
+
+def _items(p: Period, resolved_only: bool = False) -> Select:
+    owner = PartnerUnit.__table__.alias("owner_unit")
+    stmt = (select(AgendaItem.id.label("agenda_item"), JointMeeting.day.label("meeting_day"),
+                   AgendaItem.source.label("agenda_source"), AgendaItem.concern_id.label("concern"),
+                   AgendaItem.topic.label("topic"), AgendaItem.resolution.label("resolution"),
+                   owner.c.name.label("owner_unit"), AgendaItem.due_on.label("due_on"),
+                   AgendaItem.status.label("agenda_status"))
+            .join(JointMeeting, JointMeeting.id == AgendaItem.meeting_id)
+            .outerjoin(owner, owner.c.id == AgendaItem.owner_unit_id)
+            .where(_held_meeting(p)))
+    if resolved_only:
+        stmt = stmt.where(func.trim(AgendaItem.resolution) != "", AgendaItem.status != "proposed")
+    return stmt.order_by(JointMeeting.day, AgendaItem.id)
+
+
+def _items_done(p: Period) -> Select:
+    owner = PartnerUnit.__table__.alias("owner_unit")
+    return (select(AgendaItem.id.label("agenda_item"), AgendaItem.closed_at.label("closed"),
+                   JointMeeting.day.label("meeting_day"), AgendaItem.concern_id.label("concern"),
+                   AgendaItem.topic.label("topic"), AgendaItem.resolution.label("resolution"),
+                   owner.c.name.label("owner_unit"))
+            .join(JointMeeting, JointMeeting.id == AgendaItem.meeting_id)
+            .outerjoin(owner, owner.c.id == AgendaItem.owner_unit_id)
+            .where(AgendaItem.status == "done", _in(AgendaItem.closed_at, p))
+            .order_by(AgendaItem.closed_at, AgendaItem.id))
+
+
+ITEM_COLUMNS = (AGENDA_ITEM, MEETING_DAY, Col("agenda_source", _l("Raised by"), words="agenda_source"), CONCERN,
+                TOPIC, Col("resolution", _l("Resolution")), Col("owner_unit", _l("Owner unit")),
+                Col("due_on", _l("Due"), "date"), AGENDA_STATUS)
+MEETINGS = RowSet("joint_meetings", _l("Joint meetings held"), (
+    MEETING, MEETING_DAY, Col("place", _l("Venue")), Col("chair_unit", _l("Chair unit")),
+    Col("units_present", _l("Units present"), "number"), Col("topics", _l("Topics"), "number")), _meetings)
+TOPICS = RowSet("agenda_topics", _l("Topics discussed"), ITEM_COLUMNS, _items)
+RESOLUTIONS = RowSet("agenda_resolutions", _l("Resolutions"), ITEM_COLUMNS,
+                     lambda p: _items(p, resolved_only=True))
+ITEMS_DONE = RowSet("agenda_done", _l("Agenda items done"), (
+    AGENDA_ITEM, Col("closed", _l("Done on"), "datetime"), MEETING_DAY, CONCERN, TOPIC,
+    Col("resolution", _l("Resolution")), Col("owner_unit", _l("Owner unit"))), _items_done)
+add_figure(Figure("joint_meetings", "alliance", _l("Joint meetings held"), MEETINGS))
+add_figure(Figure("agenda_topics", "alliance", _l("Topics discussed"), TOPICS))
+add_figure(Figure("agenda_resolutions", "alliance", _l("Resolutions"), RESOLUTIONS))
+add_figure(Figure("agenda_done", "alliance", _l("Agenda items done"), ITEMS_DONE))
+
+
+# Resource matches: each time a partner unit took on a wish, an activity or an agenda item.
+ACTIVITY = Col("activity", _l("Activity number"), prefix="A")
+
+
+def _matches(p: Period) -> Select:
+    return (select(ResourceMatch.id.label("match"), ResourceMatch.day.label("day"),
+                   ResourceMatch.kind.label("match_kind"), PartnerUnit.name.label("partner_unit"),
+                   ResourceMatch.wish_id.label("wish"), ResourceMatch.activity_id.label("activity"),
+                   ResourceMatch.agenda_item_id.label("agenda_item"))
+            .join(PartnerUnit, PartnerUnit.id == ResourceMatch.partner_unit_id)
+            .where(ResourceMatch.day.between(p.start, p.end)).order_by(ResourceMatch.day, ResourceMatch.id))
+
+
+MATCH_KIND = Col("match_kind", _l("Matched"), words="match_kind")
+RESOURCE_MATCHES = RowSet("resource_matches", _l("Resource matches"), (
+    Col("match", _l("Match number"), prefix="RM"), DAY, MATCH_KIND, UNIT, WISH, ACTIVITY, AGENDA_ITEM), _matches)
+add_figure(Figure("matches", "matches", _l("Resource matches"), RESOURCE_MATCHES))
+add_figure(Figure("matches_wishes", "matches", _l("Wishes taken on by partner units"), RESOURCE_MATCHES,
+                  column="match_kind", only="wish"))
+add_figure(Figure("matches_activities", "matches", _l("Activities taken on by partner units"), RESOURCE_MATCHES,
+                  column="match_kind", only="activity"))
+add_figure(Figure("matches_agenda_items", "matches", _l("Agenda items taken on by partner units"),
+                  RESOURCE_MATCHES, column="match_kind", only="agenda_item"))
+
+
+# Community activities: held (like a class date), sign-ups made in range, attendance.
+def _held_activity(p: Period):
+    return and_(Activity.day.between(p.start, p.held_until), Activity.cancelled_at.is_(None))
+
+
+def _activities(p: Period) -> Select:
+    def counted(*where):
+        return (select(func.count()).where(SignUp.activity_id == Activity.id, *where)
+                .correlate(Activity).scalar_subquery())
+
+    return (select(Activity.id.label("activity"), Activity.day.label("day"), Activity.title_zh.label("title"),
+                   Activity.organiser.label("organiser"),
+                   func.coalesce(PartnerUnit.name, Activity.team).label("organised_by"),
+                   Activity.capacity.label("capacity"), counted(SignUp.status == "confirmed").label("seated"),
+                   counted(SignUp.attended.is_(True)).label("attended"))
+            .outerjoin(PartnerUnit, PartnerUnit.id == Activity.partner_unit_id)
+            .where(_held_activity(p)).order_by(Activity.day, Activity.starts_at, Activity.id))
+
+
+def _sign_ups(p: Period) -> Select:
+    return (select(SignUp.id.label("sign_up"), SignUp.created_at.label("created"), SignUp.activity_id.label("activity"),
+                   Activity.day.label("day"), SignUp.status.label("sign_up_status"), SignUp.channel.label("channel"))
+            .join(Activity, Activity.id == SignUp.activity_id)
+            .where(_in(SignUp.created_at, p)).order_by(SignUp.created_at, SignUp.id))
+
+
+def _activity_attendance(p: Period) -> Select:
+    return (select(SignUp.activity_id.label("activity"), Activity.day.label("day"), SignUp.id.label("sign_up"),
+                   SignUp.resident_id.label("resident"))
+            .join(Activity, Activity.id == SignUp.activity_id)
+            .where(_held_activity(p), SignUp.attended.is_(True)).order_by(Activity.day, Activity.id, SignUp.id))
+
+
+SIGN_UP = Col("sign_up", _l("Sign-up number"), prefix="SU")
+ACTIVITIES_HELD = RowSet("activities_held", _l("Activities held"), (
+    ACTIVITY, DAY, Col("title", _l("Activity")), Col("organiser", _l("Organised by"), words="organiser"),
+    Col("organised_by", _l("Team or partner unit")), Col("capacity", _l("Places"), "number"),
+    Col("seated", _l("With a place"), "number"), Col("attended", _l("Attended"), "number")), _activities)
+SIGN_UPS = RowSet("activity_sign_ups", _l("Activity sign-ups"), (
+    SIGN_UP, Col("created", _l("Signed up"), "datetime"), ACTIVITY, DAY,
+    Col("sign_up_status", _l("Status"), words="sign_up_status"), Col("channel", _l("Sent from"), words="channel")),
+    _sign_ups)
+ACTIVITY_ATTENDANCE = RowSet("activity_attendance", _l("Attendance at activities"), (
+    ACTIVITY, DAY, SIGN_UP, RESIDENT), _activity_attendance)
+add_figure(Figure("activities_held", "activities", _l("Activities held"), ACTIVITIES_HELD))
+add_figure(Figure("activity_sign_ups", "activities", _l("Activity sign-ups"), SIGN_UPS))
+add_figure(Figure("activity_attendance", "activities", _l("Attendance at activities"), ACTIVITY_ATTENDANCE))
+
+
+# Field work: the work log's entries dated in the range, by their kind's key.
+def _work(p: Period, only_kind: str | None = None) -> Select:
+    stmt = (select(WorkLogEntry.id.label("entry"), WorkLogEntry.day.label("day"),
+                   func.coalesce(WorkKind.key, "other").label("work_kind"),
+                   case((WorkKind.key.is_(None), WorkKind.name_zh), else_=None).label("kind_name"),
+                   WorkLogEntry.households.label("households"),
+                   _numbers(work_log_staff, "entry_id", "staff_id", "S", WorkLogEntry).label("staff"),
+                   _numbers(work_log_volunteer, "entry_id", "volunteer_id", "V", WorkLogEntry).label("volunteers"))
+            .join(WorkKind, WorkKind.id == WorkLogEntry.kind_id)
+            .where(WorkLogEntry.day.between(p.start, p.end)))
+    if only_kind:
+        stmt = stmt.where(WorkKind.key == only_kind)
+    return stmt.order_by(WorkLogEntry.day, WorkLogEntry.id)
+
+
+WORK_COLUMNS = (Col("entry", _l("Work log number"), prefix="WL"), DAY,
+                Col("work_kind", _l("Kind of work"), words="work_kind"),
+                Col("kind_name", _l("Kind added by staff")), Col("households", _l("Households"), "number"),
+                Col("staff", _l("Staff numbers")), Col("volunteers", _l("Volunteer numbers")))
+WORK_LOG = RowSet("work_log", _l("Work log entries"), WORK_COLUMNS, _work)
+HOME_VISITS = RowSet("home_visits", _l("Home visits"), WORK_COLUMNS, lambda p: _work(p, "home_visit"))
+add_figure(Figure("home_visits", "fieldwork", _l("Home visits"), HOME_VISITS))
+add_figure(Figure("households_visited", "fieldwork", _l("Households visited"), HOME_VISITS, measure="sum",
+                  column="households"))
+add_figure(Figure("care_calls", "fieldwork", _l("Care calls"), WORK_LOG, column="work_kind", only="care_call"))
+add_figure(Figure("safety_checks", "fieldwork", _l("Safety checks"), WORK_LOG, column="work_kind",
+                  only="safety_check"))
+add_figure(Figure("awareness_talks", "fieldwork", _l("Awareness talks"), WORK_LOG, column="work_kind",
+                  only="awareness_talk"))
+add_figure(Figure("clean_ups", "fieldwork", _l("Clean-ups"), WORK_LOG, column="work_kind", only="clean_up"))
+add_figure(Figure("other_work", "fieldwork", _l("Other field work"), WORK_LOG, column="work_kind", only="other"))

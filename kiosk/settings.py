@@ -4,6 +4,7 @@ A value saved on the page is a row in `setting`; without one, the configuration 
 instance/config.py, KIOSK_* variables) decides. Every worker reads the rows again at most
 every CACHE_SECONDS, and the worker that saved at once, so a change needs no restart.
 """
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -95,7 +96,7 @@ def check(key: str, raw) -> object:
     spec = BY_KEY[key]
     text = str(raw if raw is not None else "").strip()
     if spec.kind is int:
-        if not text.isdigit() or not spec.low <= int(text) <= spec.high:
+        if not re.fullmatch(r"[0-9]{1,6}", text) or not spec.low <= int(text) <= spec.high:
             raise Refusal("range", _l("Enter a whole number from %(low)s to %(high)s.", low=spec.low,
                                       high=spec.high), field=key)
         return int(text)

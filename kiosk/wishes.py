@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import codes, ledger, settings
+from . import alliance, codes, ledger, settings
 from .database import write_transaction
 from .extensions import db
 from .lending import hall_today
@@ -378,6 +378,8 @@ def _decide(claim_id: int, staff_id: int, status: str, wish_status: str,
         _require(wish, "claimed", "in_progress")  # not once it is fulfilled
         _settle(found, status, staff_id)
         wish.status = wish_status
+        if status == "confirmed" and found.partner_unit_id is not None:  # a partner unit took it on
+            alliance.add_match(s, found.partner_unit_id, "wish", wish.id, hall_today(), staff_id)
         return found
 
 
@@ -430,6 +432,8 @@ def fulfil(wish_id: int, done: Done, staff_id: int) -> Fulfilment:
                 _settle(claimant, "confirmed", staff_id)
             wish.status, wish.closed_at = "fulfilled", utcnow()
             s.flush()
+            if unit_id is not None:  # done by a partner unit: a resource match (once per unit and wish)
+                alliance.add_match(s, unit_id, "wish", wish.id, done.done_on, staff_id)
             return record
     except IntegrityError:
         raise Refusal("already_fulfilled", _l("This request was already recorded as fulfilled.")) from None

@@ -289,10 +289,43 @@ def test_setup_loads_the_demo_hall_once(app, runner):
         assert count(TeaSession, TeaSession.day < lending.hall_today()) == 6 and len(tea.upcoming()) == 1
         assert count(TeaSignIn) > 40
         assert set(db.session.scalars(select(Concern.status))) == set(CONCERN_STATUSES)
+        # Issue 10: four activities (two held with attendance; the outing full with a waiting list
+        # and a family to call), six months of the work log of every built-in kind with staff and
+        # volunteers, three joint meetings with items in every status (concerns carry their
+        # resolution), and resource matches of every kind.
+        from kiosk import activities, dashboard
+        from kiosk.models import (Activity, AgendaItem, ConcernStep, JointMeeting, ResourceMatch, SignUp, WorkKind,
+                                  WorkLogEntry)
+        from kiosk.models.community import AGENDA_STATUSES, BUILT_IN_WORK_KINDS, MATCH_KINDS
+
+        today = lending.hall_today()
+        assert count(Activity) == 4 and count(Activity, Activity.day <= today) == 2
+        outing = db.session.scalar(select(Activity).where(Activity.capacity == 10))
+        assert len(activities.confirmed(outing.id)) == 10 and len(activities.waiting_list(outing.id)) == 2
+        assert len(activities.to_call(outing.id)) == 1
+        assert count(SignUp, SignUp.attended.is_(True)) > 10
+        assert count(WorkLogEntry) >= 25
+        assert {k["key"] for k in BUILT_IN_WORK_KINDS} <= set(db.session.scalars(
+            select(WorkKind.key).join(WorkLogEntry, WorkLogEntry.kind_id == WorkKind.id)))
+        assert db.session.scalar(select(WorkLogEntry).where(WorkLogEntry.day < today - timedelta(days=150)))
+        assert any(e.volunteers and e.staff for e in db.session.scalars(select(WorkLogEntry)))
+        assert count(JointMeeting) == 3 and count(JointMeeting, JointMeeting.day > today) == 1
+        assert all(5 <= len(m.units) <= 8 and m.chair_unit for m in db.session.scalars(select(JointMeeting)))
+        assert set(db.session.scalars(select(AgendaItem.status))) == set(AGENDA_STATUSES)
+        assert {"concern", "partner"} <= set(db.session.scalars(select(AgendaItem.source)))
+        resolved_concerns = db.session.scalars(select(AgendaItem.concern_id).where(
+            AgendaItem.concern_id.is_not(None), AgendaItem.status != "proposed")).all()
+        assert resolved_concerns
+        for concern_id in resolved_concerns:
+            item = db.session.scalar(select(AgendaItem).where(AgendaItem.concern_id == concern_id))
+            notes = db.session.scalars(select(ConcernStep.note).where(ConcernStep.concern_id == concern_id)).all()
+            assert any(item.resolution in note for note in notes)
+        assert set(db.session.scalars(select(ResourceMatch.kind))) == set(MATCH_KINDS)
+        assert dashboard.overdue_items(today)
     again = runner.invoke(args=["setup", "--demo-if-empty"])
     assert again.exit_code == 0 and "demo" not in again.output.lower()
     with app.app_context():
-        assert (count(ToolKind), count(Tool), count(Resident), count(Loan), count(StaffUser)) == (15, 40, 60, 5, 2)
+        assert (count(ToolKind), count(Tool), count(Resident), count(Loan), count(StaffUser)) == (15, 40, 60, 5, 3)
 
 
 def test_setup_without_the_flag_loads_no_demo(app, runner):
@@ -343,3 +376,16 @@ def test_staff_create_refuses_an_unknown_role(app, runner):
     with app.app_context():
         assert count(StaffUser) == 0
 
+
+
+def test_setup_refuses_a_configured_password_the_policy_refuses(tmp_path):
+    """A weak KIOSK_ADMIN_PASSWORD stops `flask setup` with the reason, not a traceback."""
+    app = create_app(config_for(f"sqlite:///{tmp_path / 'weak.sqlite'}", ADMIN_PASSWORD="password123"))
+    with app.app_context():
+        db.create_all()
+    result = app.test_cli_runner().invoke(args=["setup"])
+    assert result.exit_code != 0
+    assert "KIOSK_ADMIN_PASSWORD" in result.output and "too easy to guess" in result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StaffUser)) == 0

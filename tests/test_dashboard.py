@@ -19,7 +19,8 @@ from kiosk.auth import create_staff
 from kiosk.database import write_transaction
 from kiosk.extensions import db
 from kiosk.lending import hall_today
-from kiosk.models import ClassSession, Concern, Loan, TeaSession, Wish
+from kiosk.models import (Activity, ActivitySeat, AgendaItem, ClassSession, Concern, JointMeeting, Loan,
+                          PartnerUnit, SignUp, TeaSession, Wish, WorkKind, WorkLogEntry)
 from tests.conftest import token
 from tests.test_classes_rules import daily_dates, fill, new_course
 from tests.test_security import login
@@ -136,6 +137,78 @@ def seed_tea(hall) -> int:
     return session.id
 
 
+def seed_community(hall, today=TODAY) -> dict:
+    """Issue 10, as model rows around `today`: activities of the coming week (one full with a
+    waiting list, one without a limit, one cancelled) and one after it; joint meetings in the
+    week and before it; agenda items past their due date and not; people to call after a
+    promotion; work-log entries this month and last."""
+    people = [hall.resident(f"1370000{k:04d}", f"活{k}") for k in range(5)]
+    with write_transaction() as s:
+        units = [PartnerUnit(name=f"Unit {k}") for k in range(3)]
+        s.add_all(units)
+        s.flush()
+
+        def activity(code, day, capacity=None, cancelled=False, seats=3):
+            made = Activity(code=code, title_zh=f"活动{code}", title_en=f"Activity {code}", day=day,
+                            starts_at=time(9), ends_at=time(11), place="Hall", capacity=capacity,
+                            cancelled_at=at(today) if cancelled else None)
+            s.add(made)
+            s.flush()
+            s.add_all(ActivitySeat(activity_id=made.id, number=n) for n in range(1, seats + 1))
+            s.flush()
+            return made
+
+        full = activity("FULL", today + timedelta(days=1), capacity=2)
+        open_ = activity("OPEN", today + timedelta(days=3))
+        off = activity("OFF", today + timedelta(days=2), capacity=5, cancelled=True)
+        later = activity("LATER", today + timedelta(days=8), capacity=5)
+        past = activity("PAST", today - timedelta(days=2), capacity=5)
+        n = iter(range(1, 100))
+
+        def sign_up(a, who, status="confirmed", seat=None, promoted=False, called=False):
+            k = next(n)
+            s.add(SignUp(activity_id=a.id, receipt=f"R{k:07d}", form_token=token(), resident_id=people[who],
+                         status=status, seat=seat if status == "confirmed" else None,
+                         wait_ticket=k if status == "waiting" else None, channel="kiosk",
+                         promoted_at=at(today) if promoted else None, called_at=at(today, 5) if called else None))
+            s.flush()
+
+        sign_up(full, 0, seat=1)
+        sign_up(full, 1, seat=2, promoted=True)  # moved up, not called yet
+        sign_up(full, 2, status="waiting")
+        sign_up(full, 3, status="cancelled")
+        sign_up(open_, 0, seat=1, promoted=True, called=True)  # called already
+        sign_up(past, 4, seat=1, promoted=True)  # the activity is over
+        sign_up(later, 4, seat=1, promoted=True)  # to call: after the week, still to come
+
+        def meeting(day, chair, present):
+            made = JointMeeting(day=day, place="Hall", chair_unit_id=chair.id)
+            made.units = present
+            s.add(made)
+            s.flush()
+            return made
+
+        coming = meeting(today + timedelta(days=4), units[0], units)
+        held = meeting(today - timedelta(days=30), units[1], units[:2])
+        items = {}
+        for name, status, due in (("late", "resolved", today - timedelta(days=2)),
+                                  ("later", "in_progress", today - timedelta(days=10)),
+                                  ("done", "done", today - timedelta(days=5)),
+                                  ("dropped", "dropped", today - timedelta(days=5)),
+                                  ("today", "resolved", today), ("proposed", "proposed", None)):
+            item = AgendaItem(meeting_id=held.id, source="partner", topic=f"Topic {name}", status=status, due_on=due,
+                              owner_unit_id=units[2].id)
+            s.add(item)
+            s.flush()
+            items[name] = item.id
+
+        kind = s.scalar(select(WorkKind).where(WorkKind.key == "home_visit"))
+        for day in (today.replace(day=1), today, today.replace(day=1) - timedelta(days=1)):
+            s.add(WorkLogEntry(kind_id=kind.id, day=day, form_token=token(), recorded_by_id=hall.admin_id))
+    return {"full": full.id, "open": open_.id, "off": off.id, "later": later.id, "coming": coming.id,
+            "held": held.id, "items": items, "people": people}
+
+
 # --- Calendar ---------------------------------------------------------------------------------
 
 def test_the_windows_are_the_last_12_months_and_weeks():
@@ -234,6 +307,38 @@ def test_the_coming_week_day_by_day(any_hall):
     assert by_day[D(2026, 11, 24)].due == []
 
 
+def test_the_coming_week_has_activities_and_joint_meetings(any_hall):
+    seeded = seed_community(any_hall)
+    by_day = {d.day: d for d in dashboard.coming_week(TODAY)}
+    full = by_day[TODAY + timedelta(days=1)].activities
+    assert [(p.activity.id, p.confirmed, p.waiting, p.seats_left) for p in full] == [(seeded["full"], 2, 1, 0)]
+    unlimited = by_day[TODAY + timedelta(days=3)].activities
+    assert [(p.activity.id, p.confirmed, p.waiting, p.seats_left) for p in unlimited] == \
+        [(seeded["open"], 1, 0, None)]
+    cancelled = by_day[TODAY + timedelta(days=2)].activities
+    assert [(p.activity.id, p.activity.cancelled_at is not None) for p in cancelled] == [(seeded["off"], True)]
+    meetings = by_day[TODAY + timedelta(days=4)].meetings
+    assert [(m.id, m.chair_unit.name, len(m.units)) for m in meetings] == [(seeded["coming"], "Unit 0", 3)]
+    assert not by_day[TODAY + timedelta(days=4)].empty
+    everything = [p.activity.id for d in by_day.values() for p in d.activities]
+    assert seeded["later"] not in everything  # after the week
+    assert all(m.id != seeded["held"] for d in by_day.values() for m in d.meetings)
+
+
+def test_agenda_items_past_their_due_date_and_people_to_call(any_hall):
+    seeded = seed_community(any_hall)
+    items = seeded["items"]
+    # Resolved or in progress, due before today; the most overdue first. Done, dropped, due
+    # today and not yet resolved are not overdue.
+    assert [i.id for i in dashboard.overdue_items(TODAY)] == [items["later"], items["late"]]
+    assert dashboard.overdue_items(TODAY - timedelta(days=30)) == []
+    # Moved up and not called, for activities still to come.
+    to_call = dashboard.sign_ups_to_call(TODAY)
+    assert [(c.activity_id, c.resident_id) for c in to_call] == [
+        (seeded["full"], seeded["people"][1]), (seeded["later"], seeded["people"][4])]
+    assert dashboard.work_this_month(TODAY) == 2
+
+
 # --- The page -----------------------------------------------------------------------------------
 
 def text_of(response) -> str:
@@ -281,6 +386,35 @@ def test_the_page_shows_today_the_week_and_four_charts(app, hall, staff):  # noq
     assert "style=" not in page
 
 
+def test_the_page_shows_activities_meetings_and_what_the_alliance_must_do(app, hall, staff):  # noqa: F811
+    today = hall_today()
+    seeded = seed_community(hall, today)
+    response = staff.get("/staff/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    words = text_of(response)
+    assert re.search(r'id="overdue-items">2<', page) and re.search(r'id="activity-calls">2<', page)
+    assert re.search(r'id="week-activities">2<', page)  # the cancelled one is not counted
+    assert re.search(r'id="work-this-month">[12]<', page)  # last month's entry is not counted
+    assert "agenda items past their due date" in words and "Topic later" in words and "Topic late" in words
+    assert "Topic done" not in words
+    week = page[page.index('id="week-h"'):page.index('id="charts-h"')]
+    full = re.search(rf'data-activity="{seeded["full"]}".*?</li>', week, re.S).group(0)
+    assert "Activity FULL" in full and "full" in text_of_html(full) and "1 waiting" in text_of_html(full)
+    unlimited = re.search(rf'data-activity="{seeded["open"]}".*?</li>', week, re.S).group(0)
+    assert "1 signed up" in text_of_html(unlimited)
+    off = re.search(rf'data-activity="{seeded["off"]}".*?</li>', week, re.S).group(0)
+    assert ">cancelled<" in off and f'week-activity is-cancelled" data-activity="{seeded["off"]}"' in week
+    meeting = re.search(rf'data-meeting="{seeded["coming"]}".*?</li>', week, re.S).group(0)
+    assert "Joint meeting" in meeting and "chaired by Unit 0" in text_of_html(meeting)
+    assert "3 units attending" in text_of_html(meeting)
+    assert "style=" not in page
+
+
+def text_of_html(fragment: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)))
+
+
 def test_the_page_speaks_chinese_by_default(app, hall, client):
     login(client)
     page = client.get("/staff/").get_data(as_text=True)
@@ -300,3 +434,11 @@ def test_teachers_and_coordinators_are_sent_to_their_pages(app, hall, client, ro
 def test_nobody_logged_in_is_sent_to_the_login(client):
     response = client.get("/staff/")
     assert response.status_code in (302, 303) and "/staff/login" in response.headers["Location"]
+
+
+def test_links_to_pages_that_do_not_exist_are_left_out(app):
+    from kiosk.blueprints.staff.dashboard import link
+
+    with app.test_request_context():
+        assert link(("staff.no_such_page", {})) is None
+        assert link(("staff.no_such_page", {}), ("staff.dashboard", {})) == "/staff/"

@@ -14,8 +14,7 @@ from kiosk import audit, classes, ledger, lending, people, photos, report, tea, 
 from kiosk.database import write_transaction
 from kiosk.extensions import db
 from kiosk.lending import hall_today
-from kiosk.models import (Attendance, AuditEntry, Concern, ConcernStep, Fulfilment, Loan, Registration, Resident,
-                          TeaInvitation, TeaSignIn, Tool, Wish)
+from kiosk.models import (Attendance, AuditEntry, Concern, ConcernStep, Fulfilment, Loan, PartnerUnit, Registration, Resident, TeaInvitation, TeaSession, TeaSignIn, Tool, Wish)
 from kiosk.models.base import utcnow
 from kiosk.residents import identify_resident
 from tests.conftest import token
@@ -283,7 +282,14 @@ def test_erasing_removes_the_name_and_mobile_from_every_table_and_keeps_the_figu
 
     db.session.expire_all()
     assert not result.already and result.redacted > 0
-    assert found_anywhere(NAME, MOBILE, CHILD, UNIT, "138 0013 8000") == []
+    # Their own records (and the audit log's entries about them) keep no name, number, child or
+    # address. Free text elsewhere that only mentions the name (a tool's note) cannot be told
+    # from a namesake's (扎西, 卓玛 are common names and words): it keeps the name, never the number.
+    left = found_anywhere(NAME, MOBILE, CHILD, UNIT, "138 0013 8000")
+    assert {place.split(":")[0] for place in left} <= {"tool.note", "tool.donated_by", "audit_entry.changes"}, left
+    assert not [place for place in left if MOBILE in place or "138 0013 8000" in place or CHILD in place]
+    tool = db.session.scalar(select(Tool).where(Tool.note.is_not(None)))
+    assert tool.note == f"Lent to {NAME}, {people.MARK}"
     assert figures() == before
     assert report_figures() == published
     r = db.session.get(Resident, life["resident"])
@@ -410,3 +416,34 @@ def test_years_before_a_leap_day(years):
     from datetime import date
 
     assert people._years_before(date(2028, 2, 29), years).month == 2
+
+
+def test_erasing_a_common_name_leaves_other_peoples_words_alone(any_hall):
+    """扎西 is a name and the start of 扎西德勒: a namesake's concern, a tea's theme and a partner
+    unit keep their words; only the erased resident's own records lose the name."""
+    hall = any_hall
+    erased = hall.resident(MOBILE, "扎西")
+    namesake = hall.resident("13900139000", "扎西")
+    tea_id = a_tea(hall, theme="扎西德勒新年茶话会")
+    theirs = ledger.record(ledger.Raised("roads_drains", "扎西德勒！楼道灯坏了", resident_id=namesake), hall.admin_id)
+    mine = ledger.record(ledger.Raised("roads_drains", "扎西说楼道灯坏了", resident_id=erased), hall.admin_id)
+    wishes.save_partner_unit("扎西茶馆", "扎西", "0891-1234567", "")
+    people.erase(erased)
+    db.session.expire_all()
+    assert db.session.get(Concern, theirs.id).description == "扎西德勒！楼道灯坏了"
+    assert db.session.get(Concern, mine.id).description == f"{people.MARK}说楼道灯坏了"
+    assert db.session.get(TeaSession, tea_id).theme == "扎西德勒新年茶话会"
+    assert db.session.scalar(select(PartnerUnit.name)) == "扎西茶馆"
+
+
+def test_a_merged_record_is_erased_with_the_person(any_hall):
+    """Merge B into A, then erase A: B's name and number, kept in the audit log when B's row was
+    deleted, go too."""
+    hall = any_hall
+    kept = hall.resident(MOBILE, NAME)
+    absorbed = hall.resident("13500135000", "Dolma Tsering")
+    with audit.acting_as(hall.admin_id):
+        people.merge(kept, absorbed)
+        people.erase(kept)
+    db.session.expire_all()
+    assert found_anywhere("13500135000", "Dolma Tsering", MOBILE) == []

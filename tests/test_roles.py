@@ -39,6 +39,14 @@ COORDINATOR_PAGES = {
     "staff.claim_list", "staff.claim_confirm", "staff.claim_release",
     "staff.volunteer_list", "staff.volunteer_export", "staff.partner_list", "staff.partner_export",
     "staff.person_edit", "staff.person_save", "staff.account_password",
+    # The work log: they go out with the volunteers (not its kinds of work: staff manage those).
+    "staff.worklog_list", "staff.worklog_export", "staff.worklog_new", "staff.worklog_add", "staff.worklog_saved",
+    "staff.worklog_entry", "staff.worklog_save", "staff.worklog_delete_confirm", "staff.worklog_delete",
+    # The partner alliance: joint meetings, their agenda and follow-up, resource matches.
+    "staff.meeting_list", "staff.meeting_new", "staff.meeting_add", "staff.meeting_edit", "staff.meeting_save",
+    "staff.meeting_page", "staff.meeting_minutes", "staff.agenda_take_up", "staff.agenda_add",
+    "staff.agenda_list", "staff.agenda_page", "staff.agenda_resolve", "staff.agenda_follow_up",
+    "staff.match_list", "staff.match_export",
 }
 # Admins only: who works here and with which rights, the hall's settings, the audit log, and
 # residents' personal-data requests (merge, export, erase, retention).

@@ -27,6 +27,7 @@ RECEIPT = "ABCDEFGH"  # registration 1's receipt
 WISH_CODE = "WXYZ2345"  # wish 1, on the wall; volunteer 1's private page key is VOLUNTEER_KEY
 VOLUNTEER_KEY = "volunteer-key-1"
 CONCERN_CODE = "QRST2345"  # concern 1 (from a tea session 1, open all day today; resident 1 invited)
+ACTIVITY_CODE = "HEALTH"  # activity 1, today, one place: resident 1 holds it (receipt RECEIPT), resident 2 waits
 
 
 # --- Helpers shared by the security, auth and device tests --------------------------------
@@ -58,6 +59,9 @@ def populate(app):
         _a_class_with_a_seat_and_a_waiting_child(hall.admin_id)
         _a_wish_on_the_wall_and_a_repair_in_hand(hall.admin_id)
         _a_tea_today_with_a_concern(hall.admin_id)
+        _an_activity_with_a_place_and_a_waiting_resident(hall.admin_id)
+        _a_home_visit_in_the_work_log(hall.admin_id)
+        _a_joint_meeting_with_an_item(hall.admin_id)
         # Rows a forgotten protection would change (tables added later may still be empty).
         counts = snapshot_counts(app)
         assert all(counts[t] > 0 for t in ("staff_user", "tool_kind", "tool", "resident", "loan",
@@ -117,6 +121,46 @@ def _a_wish_on_the_wall_and_a_repair_in_hand(staff_id):
     wishes.convert_to_concern(problem.id, "sanitation_bins", staff_id)
 
 
+def _a_home_visit_in_the_work_log(staff_id):
+    """Work-log entry 1 (work kind 1, a home visit), by the admin with volunteer 1."""
+    from kiosk import worklog
+    from kiosk.lending import hall_today
+
+    worklog.record(worklog.Entry(1, hall_today(), [staff_id], [1], "3号楼 2单元", 4, "all well"), token(), staff_id)
+
+
+def _a_joint_meeting_with_an_item(staff_id):
+    """Joint meeting 1 with agenda item 1, from concern 1, resolved with partner unit 1 as owner."""
+    from datetime import timedelta
+
+    from kiosk import alliance
+    from kiosk.lending import hall_today
+
+    meeting = alliance.save_meeting(alliance.MeetingFields(hall_today(), "会议室", [1], 1), staff_id)
+    item = alliance.add_item(meeting.id, "concern", concern_id=1)
+    alliance.resolve(item.id, alliance.Resolution("月度法律咨询", 1, staff_id, hall_today() + timedelta(days=30)),
+                     staff_id)
+
+
+def _an_activity_with_a_place_and_a_waiting_resident(staff_id):
+    """Activity 1 (ACTIVITY_CODE) of one place, today: resident 1 holds it (sign-up 1, whose receipt is
+    RECEIPT too), resident 2 waits."""
+    from datetime import time
+
+    from kiosk import activities
+    from kiosk.database import write_transaction
+    from kiosk.lending import hall_today
+    from kiosk.models import SignUp
+
+    activity = activities.save_activity(activities.ActivityFields(
+        ACTIVITY_CODE, "免费体检", "", "Free health check", "", "", "", hall_today(), time(9), time(11), "活动室",
+        1, "staff", "", None), staff_id=staff_id)
+    seated = activities.sign_up(activity.id, 1, token(), "phone")
+    activities.sign_up(activity.id, 2, token(), "phone")
+    with write_transaction():
+        db.session.get(SignUp, seated.id).receipt = RECEIPT
+
+
 def _a_tea_today_with_a_concern(staff_id):
     from datetime import time
 
@@ -167,6 +211,8 @@ def url_values(rule) -> dict:
             values[name] = COURSE_CODE
         elif "code" in name and rule.endpoint.split(".")[0] in ("wishes", "kiosk_wishes"):
             values[name] = WISH_CODE
+        elif "code" in name and rule.endpoint.split(".")[0] in ("activities", "kiosk_activities"):
+            values[name] = ACTIVITY_CODE
         elif "code" in name and rule.endpoint.split(".")[0] in ("tea", "kiosk_tea"):
             values[name] = CONCERN_CODE
         elif name == "key":

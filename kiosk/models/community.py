@@ -217,7 +217,8 @@ class JointMeeting(db.Model):
 
     __tablename__ = "joint_meeting"
     id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(index=True)
+    # One joint meeting a day: a double submit of the form cannot hold it twice.
+    day: Mapped[date] = mapped_column(index=True, unique=True)
     place: Mapped[str] = mapped_column(String(80), default="")
     chair_unit_id: Mapped[int | None] = mapped_column(ForeignKey("partner_unit.id"))
     note: Mapped[str] = mapped_column(Text, default="")

@@ -19,6 +19,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from ...extensions import db
+from ...forms import HallDate
 from ...models import AuditEntry, StaffUser
 from ...pagination import paginate
 from ...web import render
@@ -111,7 +112,10 @@ def shown(value, empty="—") -> str:
     if value is False:
         return _("no")
     if isinstance(value, str) and _MOMENT.fullmatch(value):
-        return format_datetime(datetime.fromisoformat(value), "yyyy-MM-dd HH:mm:ss")
+        try:
+            return format_datetime(datetime.fromisoformat(value), "yyyy-MM-dd HH:mm:ss")
+        except ValueError:  # free text that only looks like a moment ("2026-13-01T10:00")
+            return value
     return str(value)
 
 
@@ -128,8 +132,8 @@ class AuditFilterForm(FlaskForm):
     staff = SelectField(_l("Who"), validate_choice=False)
     record_type = SelectField(_l("Kind of record"), validate_choice=False)
     record_id = StringField(_l("Record number"), validators=[Optional(), Length(max=40)])
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("To"), validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional(), HallDate()])
+    until = DateField(_l("To"), validators=[Optional(), HallDate()])
 
 
 def _staff_names() -> dict[int, str]:

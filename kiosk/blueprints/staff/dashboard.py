@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from babel.dates import format_skeleton
 from flask import redirect, url_for
+from werkzeug.routing import BuildError
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -88,6 +89,17 @@ def _charts(today) -> list[Chart]:
     ]
 
 
+def link(*choices) -> str | None:
+    """The first of (endpoint, {values}) that exists, as a URL; None if none does (the activities,
+    work log and alliance pages are optional for this page)."""
+    for endpoint, values in choices:
+        try:
+            return url_for(endpoint, **values)
+        except BuildError:
+            continue
+    return None
+
+
 @bp.get("/")
 @for_teachers
 @for_coordinators
@@ -105,4 +117,6 @@ def dashboard():
     return render("staff/dashboard.html", overview=lending.overview(), today=today,
                   most_overdue=numbers.most_overdue(today), ages=numbers.concern_ages(today),
                   age_buckets=numbers.AGE_BUCKETS, week=numbers.coming_week(today),
+                  overdue_items=numbers.overdue_items(today), sign_ups_to_call=numbers.sign_ups_to_call(today),
+                  work_this_month=numbers.work_this_month(today), link=link,
                   charts=_charts(today), updated=utcnow())

@@ -13,7 +13,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value) -> str:
-    text = "" if value is None else str(value)
+    return inert("" if value is None else str(value))
+
+
+def inert(text: str) -> str:
+    """Text that a spreadsheet shows as text, never runs as a formula (CSV and Excel alike)."""
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ... import codes, ledger, tea
+from ... import alliance, codes, ledger, tea
 from ...extensions import db
 from ...models import Concern, ConcernStep, TeaSession
 from ...models.tea import CONCERN_STATUSES
@@ -151,6 +151,7 @@ def _plan_form(concern: Concern, **kw) -> PlanForm:
 
 def _concern_page(concern: Concern, status=200, refusal=None, plan_form=None, follow_form=None):
     return render("staff/concern_page.html", concern=concern, refusal=refusal, status=status,
+                  agenda_items=alliance.items_of_concern(concern.id),
                   finished=concern.status in ledger.FINISHED, next_steps=ledger.NEXT.get(concern.status, ()),
                   plan_form=plan_form or _plan_form(concern, formdata=None),
                   follow_form=follow_form or FollowUpForm(formdata=None, current=concern.status))

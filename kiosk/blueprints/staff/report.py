@@ -22,13 +22,13 @@ from wtforms.widgets import DateInput
 
 from ... import report as reporting
 from ...extensions import db
-from ...forms import refusal_to_field
+from ...forms import hall_date_message, refusal_to_field, sensible_year
 from ...lending import hall_today
 from ...pagination import Page, page_number
 from ...refusal import Refusal
 from ...web import render
 from . import STAFF_MENU, bp, class_words, tea_words, wish_words, words
-from .exports import csv_response
+from .exports import csv_response, inert
 
 STAFF_MENU.append(("staff.report", _l("Half-year report")))
 
@@ -37,7 +37,16 @@ WORDS = {
     "wish_category": wish_words.CATEGORIES, "wish_kind": wish_words.KINDS, "wish_status": wish_words.STATUSES,
     "concern_category": wish_words.CONCERN_CATEGORIES, "concern_source": tea_words.SOURCES,
     "concern_status": tea_words.STATUSES, "registration_status": class_words.STATUSES,
-    "mark": class_words.MARKS, "channel": words.CHANNELS, "match_kind": {"wish": _l("A wish")},
+    "mark": class_words.MARKS, "channel": words.CHANNELS,
+    "match_kind": {"wish": _l("A wish"), "activity": _l("An activity"), "agenda_item": _l("An agenda item")},
+    "sign_up_status": {"confirmed": _l("Has a seat"), "waiting": _l("Waiting list"), "cancelled": _l("Cancelled")},
+    "organiser": {"staff": _l("The hall's staff"), "team": _l("A volunteer team"), "partner": _l("A partner unit")},
+    "agenda_source": {"concern": _l("Concerns ledger"), "partner": _l("A partner unit's suggestion"),
+                      "staff": _l("The hall's staff")},
+    "agenda_status": {"proposed": _l("Proposed"), "resolved": _l("Resolved"), "in_progress": _l("In progress"),
+                      "done": _l("Done"), "dropped": _l("Dropped")},
+    "work_kind": {"home_visit": _l("Home visit"), "care_call": _l("Care call"), "safety_check": _l("Safety check"),
+                  "awareness_talk": _l("Awareness talk"), "clean_up": _l("Clean-up"), "other": _l("Other work")},
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -63,6 +72,10 @@ def _period() -> tuple[ReportForm, reporting.Period | None]:
             days[field.name] = date.fromisoformat(raw) if raw else default
         except ValueError:
             field.errors = [_("Please give a date like 2025-03-01.")]
+            continue
+        if not sensible_year(days[field.name]):
+            field.errors = [str(hall_date_message())]
+            del days[field.name]
             continue
         field.data = days[field.name].isoformat()
     if len(days) < 2:
@@ -236,6 +249,8 @@ def _fit(sheet, widths: dict[int, int]) -> None:
 
 def _excel_cell(col: reporting.Col, value):
     value = _word(col, reporting.cell(col, value))
+    if isinstance(value, str):
+        return inert(value)  # openpyxl would store "=HYPERLINK(...)" typed by someone as a formula
     if isinstance(value, float) and col.kind == "number":
         return round(value, 1)
     return value

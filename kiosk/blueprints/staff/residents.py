@@ -11,10 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 from ... import people
 from ...extensions import db
+from ...forms import LARGEST_ID
 from ...lending import hall_today
 from ...models import Resident
 from ...pagination import paginate
@@ -35,7 +36,8 @@ class ResidentSearchForm(FlaskForm):
 
 class MergeForm(FlaskForm):
     other = IntegerField(_l("The other record's number"), validators=[
-        DataRequired(message=_l("Choose the other record."))])
+        DataRequired(message=_l("Choose the other record.")),
+        NumberRange(1, LARGEST_ID, message=_l("Choose the other record."))])
     sure = BooleanField(_l("Yes, these two records are the same person. Merge them."), validators=[
         DataRequired(message=_l("Please confirm that these two records are the same person."))])
 
@@ -57,6 +59,11 @@ def resident_label(resident: Resident) -> str:
 
 
 bp.context_processor(lambda: {"resident_label": resident_label})
+
+
+def _record_number(raw: str | None) -> int | None:
+    """A record number from the address, or None for anything that cannot be one."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and int(raw) <= LARGEST_ID else None
 
 
 def _resident_or_404(resident_id: int) -> Resident:
@@ -136,7 +143,7 @@ def resident_merge(resident_id):
     keep = _resident_or_404(resident_id)
     search = ResidentSearchForm(request.args)
     form = MergeForm(formdata=request.form if request.method == "POST" else None,
-                     other=request.args.get("other", type=int))
+                     other=_record_number(request.args.get("other")))
     status = 200
     if request.method == "POST":
         if form.validate():
@@ -154,7 +161,8 @@ def resident_merge(resident_id):
                 return redirect(url_for(".resident_page", resident_id=keep.id), 303)
         else:
             status = 422
-    other = db.session.get(Resident, form.other.data) if form.other.data else None
+    wanted = form.other.data if not form.other.errors else None
+    other = db.session.get(Resident, wanted) if wanted and wanted <= LARGEST_ID else None
     if other is not None and other.id == keep.id:
         other = None
     candidates = []

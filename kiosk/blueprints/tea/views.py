@@ -15,7 +15,7 @@ from functools import wraps
 from flask import Blueprint, abort, make_response, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from ... import codes, ledger, tea, visitor
+from ... import alliance, codes, ledger, tea, visitor
 from ...devices import hall_tablet_only
 from ...extensions import db
 from ...forms import CodeLookupForm, look_up_code, refusal_to_field
@@ -234,4 +234,5 @@ def concern(code):
     take_home = qr_svg(concern_url(found.code)) if surface() == "kiosk" else None
     return render("tea/concern.html", concern=found, formatted=codes.formatted(found.code),
                   steps=[step for step in found.steps if step.status], overdue=ledger.is_overdue(found),
+                  resolutions=alliance.resolutions_of_concern(found.id),
                   take_home=take_home)

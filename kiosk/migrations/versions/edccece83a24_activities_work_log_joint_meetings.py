@@ -87,7 +87,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_joint_meeting'))
     )
     with op.batch_alter_table('joint_meeting', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_joint_meeting_day'), ['day'], unique=False)
+        batch_op.create_index(batch_op.f('ix_joint_meeting_day'), ['day'], unique=True)
 
     op.create_table('work_log_entry',
     sa.Column('id', sa.Integer(), nullable=False),
