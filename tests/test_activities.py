@@ -5,6 +5,7 @@ from datetime import time as clock
 from datetime import timedelta
 
 import pytest
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -115,9 +116,12 @@ def test_one_live_place_per_resident(any_hall):
     activity = new_activity(capacity=1)
     first, second = residents(any_hall, 2)
     sign(activity, first)
-    assert "already signed up" in refused("already_signed_up", sign, activity, first).message
+    # The message says which: a seat, or a place on the waiting list (in the hall's language).
+    assert refused("already_signed_up", sign, activity, first).message == gettext(
+        "You are already signed up for this activity.")
     waiting = sign(activity, second)
-    assert "waiting list" in refused("already_signed_up", sign, activity, second).message
+    assert refused("already_signed_up", sign, activity, second).message == gettext(
+        "You are already on the waiting list of this activity.")
     # Once cancelled, they may sign up again.
     activities.cancel_place(waiting.id)
     assert sign(activity, second).status == "waiting"

@@ -6,6 +6,7 @@ and kept to one reference of their kind by the database."""
 from datetime import date, time, timedelta
 
 import pytest
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -100,7 +101,8 @@ def test_an_item_from_a_concern_when_resolved_writes_the_concerns_history(any_ha
     assert concern.status == "in_progress"
     last = concern.steps[-1]
     assert last.status == "in_progress"
-    assert last.note == "Joint meeting of 2026-08-12: The law firm holds a monthly advice morning"
+    assert last.note == gettext("Joint meeting of %(date)s: %(resolution)s", date="2026-08-12",
+                                resolution="The law firm holds a monthly advice morning")
     assert [i.id for i in alliance.items_of_concern(concern.id)] == [item.id]
     assert [i.id for i in alliance.resolutions_of_concern(concern.id)] == [item.id]
     steps = db.session.scalars(select(AgendaStep).where(AgendaStep.item_id == item.id)).all()
