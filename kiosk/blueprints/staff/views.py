@@ -24,6 +24,16 @@ STAFF_MENU.extend([
     ("staff.poster", _l("Shop poster")),
 ])
 
+# Each area adds its pages as it is imported; the menu shows them in the order of the hall's
+# day: the flows first, then the community's records, then the shop's upkeep, then the admins'.
+MENU_ORDER = [
+    "staff.tool_list", "staff.ledger", "staff.course_list", "staff.activity_list", "staff.wish_list",
+    "staff.volunteer_list", "staff.partner_list", "staff.tea_list", "staff.concern_list", "staff.meeting_list",
+    "staff.match_list", "staff.worklog_list", "staff.resident_list", "staff.report", "staff.kind_list",
+    "staff.donations", "staff.poster", "staff.account_list", "staff.audit_list", "staff.settings",
+]
+STAFF_MENU.sort(key=lambda entry: MENU_ORDER.index(entry[0]) if entry[0] in MENU_ORDER else len(MENU_ORDER))
+
 
 @bp.get("/devices")
 def device_list():
