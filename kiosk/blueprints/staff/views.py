@@ -11,7 +11,8 @@ from ...models import KioskDevice
 from ...web import render
 from . import STAFF_MENU, bp
 from . import (accounts, activities, alliance, audit_log, classes, dashboard, ledger, loans,  # noqa: F401
-               printing, report, residents, settings_page, tea, tools, wishes, worklog)  # (their routes join)
+               printing, report, residents, settings_page, tea, tools, translations, wishes,
+               worklog)  # (their routes join)
 from .forms import EnrolDeviceForm
 
 __all__ = ["bp", "STAFF_MENU"]
@@ -30,7 +31,8 @@ MENU_ORDER = [
     "staff.tool_list", "staff.ledger", "staff.course_list", "staff.activity_list", "staff.wish_list",
     "staff.volunteer_list", "staff.partner_list", "staff.tea_list", "staff.concern_list", "staff.meeting_list",
     "staff.match_list", "staff.worklog_list", "staff.resident_list", "staff.report", "staff.kind_list",
-    "staff.donations", "staff.poster", "staff.account_list", "staff.audit_list", "staff.settings",
+    "staff.donations", "staff.poster", "staff.translation_review", "staff.account_list", "staff.audit_list",
+    "staff.settings",
 ]
 STAFF_MENU.sort(key=lambda entry: MENU_ORDER.index(entry[0]) if entry[0] in MENU_ORDER else len(MENU_ORDER))
 

@@ -1,0 +1,288 @@
+"""Every page of the three layouts, in a real browser, measured the way a resident meets them.
+
+The walk takes every GET route of the app's URL map (the same walk as the security and role
+tests, with one of everything in the database), opens each page as the visitor it is for (the
+enrolled hall tablet, a resident's phone, an admin in the back office) and checks, at tablet,
+phone and desktop sizes and in each of the three languages:
+
+- accessibility with axe-core: no serious or critical violation (WCAG 2.x A and AA rules);
+- touch on the hall tablet: every control at least 48×48 CSS px, primary actions 64 px tall;
+- overflow: no text sticks out of its button, link-button or tile, and the resident's pages
+  never scroll sideways.
+
+A route added later is walked the moment it is registered. A failure lists every page and element
+at fault, not just the first.
+"""
+import threading
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from kiosk.extensions import db
+from tests.browser.conftest import PHONE, TABLET
+from tests.conftest import ADMIN_PASSWORD
+from tests.test_security import identities, make_app, populate, walk
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"viewport": {"width": 1440, "height": 900}}
+SIZES = {"tablet": TABLET, "phone": PHONE, "desktop": DESKTOP}
+LANGUAGES = ("zh_Hans", "bo", "en")
+SURFACES = ("kiosk", "phone", "staff")
+# The WCAG A/AA rules and axe's best practices; only serious and critical findings fail the walk.
+AXE_OPTIONS = {"resultTypes": ["violations"],
+               "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                     "wcag22aa", "best-practice"]}}
+FAILING_IMPACTS = ("serious", "critical")
+# Routes that answer with a file, an image or a redirect rather than a page are found by asking
+# (below); these answer with a page only to the tablet at the tea table, or only with a form posted.
+MIN_TOUCH, MIN_PRIMARY = 48, 64
+# Forms sent empty, as a hurried resident would: the page with its errors is a page too, and the
+# errors must be next to their fields, announced, and fit. (The browser's own "required" bubbles
+# are switched off so that the server's answer is what is measured.)
+SENT_EMPTY = {
+    "kiosk": [("tablet", "/kiosk/t/RW-0002/borrow"), ("tablet", "/kiosk/c/ENGLISH/register"),
+              ("tablet", "/kiosk/w/new"), ("tablet", "/kiosk/a/HEALTH/sign-up"), ("tablet", "/kiosk/tea/1/walk-in")],
+    "phone": [("phone", "/t/RW-0002/borrow"), ("phone", "/c/ENGLISH/register"), ("phone", "/w/new"),
+              ("phone", "/a/HEALTH/sign-up")],
+    "staff": [("anonymous", "/staff/login"), ("admin", "/staff/kinds/new"), ("admin", "/staff/classes/new"),
+              ("admin", "/staff/worklog/new"), ("admin", "/staff/accounts/new"), ("admin", "/staff/concerns/new")],
+}
+SEND_EMPTY = """() => {
+  const form = [...document.querySelectorAll("main form[method=post]")].find(f => f.querySelector("input:not([type=hidden]), textarea, select"));
+  form.noValidate = true;
+  form.querySelectorAll("input:not([type=hidden]):not([type=checkbox]):not([type=radio]), textarea").forEach(i => { i.value = ""; });
+  form.querySelectorAll("input[type=checkbox], input[type=radio]").forEach(i => { i.checked = false; });
+  form.requestSubmit();
+}"""
+# Where keyboard focus lands must be seen: an outline (or a ring) on the first controls Tab reaches.
+FOCUS_SEEN = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const s = getComputedStyle(el);
+  const ring = (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== "none";
+  const label = el.closest("label");
+  const labelRing = label && getComputedStyle(label).outlineStyle !== "none";
+  return ring || labelRing ? "" : `${el.tagName.toLowerCase()} "${(el.innerText || el.value || "").trim().slice(0, 30)}"`;
+}"""
+
+
+def surface_of(endpoint: str) -> str:
+    area = endpoint.split(".")[0]
+    if area in ("staff", "auth"):
+        return "staff"
+    if area.startswith("kiosk") or area == "teach":
+        return "kiosk"
+    return "phone"
+
+
+def visitor_for(endpoint: str) -> str:
+    """Who opens the page: the back office as an admin, the teacher's roster as an admin too (admins
+    may open everything), the tablet's pages as the enrolled tablet, the rest as a phone."""
+    surface = surface_of(endpoint)
+    if endpoint == "auth.login":
+        return "anonymous"
+    if surface == "staff" or endpoint.startswith("teach."):
+        return "admin"
+    return "tablet" if surface == "kiosk" else "phone"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Hundreds of page loads: the access log would bury a failure's message."""
+
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+@dataclass
+class Walk:
+    url: str
+    app: object
+    cookies: dict  # visitor -> [cookie dicts for Playwright]
+    pages: dict  # surface -> [(visitor, path)]
+    errors: list
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory):
+    """One of everything, served on a free port; the pages to walk, found with the Flask client."""
+    from flask import got_request_exception
+
+    app = populate(make_app(tmp_path_factory.mktemp("every-page"), TESTING=False))
+    clients = identities(app)
+    pages = {surface: [] for surface in SURFACES}
+    for rule, _method, path in walk(app, ["GET"]):
+        who = visitor_for(rule.endpoint)
+        response = clients[who].get(path)
+        # Look-ups without a code answer 422 with the message next to the field, tea pages on the
+        # wrong surface 404: the pages a resident meets when something goes wrong are pages too.
+        if response.mimetype == "text/html" and response.status_code in (200, 403, 404, 422):
+            pages[surface_of(rule.endpoint)].append((who, path))
+    # The walk's tool is on loan: a free one's borrow form too.
+    pages["kiosk"].append(("tablet", "/kiosk/t/RW-0002/borrow"))
+    pages["phone"].append(("phone", "/t/RW-0002/borrow"))
+    pages["kiosk"].append(("tablet", "/kiosk/no-such-page"))
+    pages["phone"].append(("phone", "/no-such-page"))
+    pages["staff"].append(("anonymous", "/staff/login"))
+    cookies = {who: [{"name": c.key, "value": c.value, "domain": "127.0.0.1", "path": "/"}
+                     for c in client._cookies.values()] for who, client in clients.items()}
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    errors = []
+    got_request_exception.connect(lambda sender, exception, **kw: errors.append(exception), app, weak=False)
+    yield Walk(f"http://127.0.0.1:{server.server_port}", app, cookies, pages, errors)
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+    with app.app_context():
+        db.engine.dispose()
+    assert not errors, f"the server raised: {errors!r}"
+
+
+def test_the_walk_covers_every_layout(hall):
+    """Guard the guard: a broken walk would pass on nothing."""
+    counts = {surface: len(paths) for surface, paths in hall.pages.items()}
+    assert counts["kiosk"] > 25 and counts["phone"] > 20 and counts["staff"] > 60, counts
+    kiosk_paths = {path for _who, path in hall.pages["kiosk"]}
+    assert {"/kiosk/", "/kiosk/tools/", "/kiosk/c/ENGLISH/register", "/kiosk/w/new"} <= kiosk_paths, kiosk_paths
+
+
+# Measured in the page: controls smaller than a finger, and text that sticks out of its box.
+# Inline links inside a sentence are exempt from the target size (WCAG 2.5.8), as are controls the
+# user cannot see (hidden inputs inside picture tiles: their label is measured instead).
+MEASURE = """([minTouch, minPrimary, kiosk]) => {
+  const visible = (el) => {
+    const s = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    return s.visibility !== "hidden" && s.display !== "none" && r.width > 0 && r.height > 0
+      && parseFloat(s.opacity) > 0.05 && !el.closest("[hidden], [aria-hidden=true], dialog:not([open])");
+  };
+  const name = (el) => {
+    const text = (el.innerText || el.value || el.getAttribute("aria-label") || "").trim().replace(/\\s+/g, " ");
+    return `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}${el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : ""} "${text.slice(0, 40)}"`;
+  };
+  const inSentence = (el) => el.tagName === "A" && !el.matches(".button, .big, [class*=card], [class*=tile]")
+    && el.parentElement && getComputedStyle(el).display === "inline"
+    && /\\S/.test((el.parentElement.innerText || "").replace(el.innerText, ""));
+  const problems = [];
+  const controls = document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], [tabindex]:not([tabindex='-1'])");
+  for (const el of controls) {
+    let target = el;
+    if (el.matches("input[type=radio], input[type=checkbox]") && el.labels && el.labels[0]) {
+      target = el.labels[0];  // a tile or a ticked box: the whole label is the target
+    }
+    if (!visible(target)) continue;
+    const r = target.getBoundingClientRect();
+    if (kiosk && !inSentence(el)) {
+      if (r.width < minTouch - 0.5 || r.height < minTouch - 0.5) {
+        problems.push(`touch: ${name(el)} is ${Math.round(r.width)}×${Math.round(r.height)} px`);
+      } else if (el.matches(".primary, button.primary, .button.primary") && r.height < minPrimary - 0.5) {
+        problems.push(`primary: ${name(el)} is ${Math.round(r.height)} px tall`);
+      }
+    }
+  }
+  const boxes = document.querySelectorAll(
+    "button, a.button, a.big, .tile, [class*=card], .lang-switch button, input[type=submit], label.pict-tile, .tabs a, nav a");
+  for (const el of boxes) {
+    if (!visible(el)) continue;
+    if (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1) {
+      problems.push(`overflow: the text of ${name(el)} sticks out (${el.scrollWidth}×${el.scrollHeight} in ${el.clientWidth}×${el.clientHeight})`);
+    }
+  }
+  return problems;
+}"""
+
+
+def _axe_problems(page, axe) -> list[str]:
+    results = axe.run(page, options=AXE_OPTIONS)
+    problems = []
+    for violation in results.response["violations"]:
+        if violation["impact"] not in FAILING_IMPACTS:
+            continue
+        targets = ", ".join(" ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
+                            for node in violation["nodes"][:4])
+        problems.append(f"axe {violation['impact']} {violation['id']}: {violation['help']} ({targets})")
+    return problems
+
+
+def _checks(page, axe, surface, size) -> list[str]:
+    found = _axe_problems(page, axe)
+    measured = page.evaluate(MEASURE, [MIN_TOUCH, MIN_PRIMARY, surface == "kiosk" and size == "tablet"])
+    found += [m for m in measured if size != "desktop" or not m.startswith("overflow")]
+    if surface in ("kiosk", "phone") and size != "desktop":
+        width = page.evaluate("document.documentElement.scrollWidth")
+        viewport = SIZES[size]["viewport"]["width"]
+        if width > viewport:
+            found.append(f"the page is {width} px wide in a {viewport} px screen")
+    return found
+
+
+def _focus_problems(page) -> list[str]:
+    problems = []
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        unseen = page.evaluate(FOCUS_SEEN)
+        if unseen:
+            problems.append(f"focus: {unseen} shows no focus ring")
+    return problems
+
+
+# Every size in the hall's own language; Tibetan and English at the two touch sizes, where their
+# longer words meet the buttons (the back office at desktop size is measured in Chinese).
+COMBINATIONS = [(size, lang) for size in SIZES for lang in LANGUAGES if size != "desktop" or lang == "zh_Hans"]
+
+
+@pytest.mark.parametrize("size, lang", COMBINATIONS)
+@pytest.mark.parametrize("surface", SURFACES)
+def test_every_page_is_accessible_touchable_and_fits(hall, new_context, surface, size, lang):
+    axe = Axe()
+    problems = []
+    pages = {}
+
+    def page_for(who):
+        if who not in pages:
+            context = new_context(base_url=hall.url, **SIZES[size])
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            if who == "admin":  # the login binds the session to this browser (Flask-Login's protection)
+                page.request.post("/staff/login", form={"username": "admin", "password": ADMIN_PASSWORD})
+            else:
+                context.add_cookies(hall.cookies[who])
+            # The language as a resident chooses it: the switch's own form.
+            page.request.post("/lang", form={"lang": lang, "next": "/"})
+            pages[who] = page
+        return pages[who]
+
+    for who, path in hall.pages[surface]:
+        page = page_for(who)
+        response = page.goto(path, wait_until="load")
+        assert response is not None and response.status < 500, f"{path}: {response and response.status}"
+        found = _checks(page, axe, surface, size)
+        if size == "desktop":  # the keyboard: the same pages, whatever the screen
+            found += _focus_problems(page)
+        problems += [f"{path} [{who}]: {problem}" for problem in found]
+
+    for who, path in SENT_EMPTY[surface]:
+        page = page_for(who)
+        page.goto(path, wait_until="load")
+        page.evaluate(SEND_EMPTY)
+        try:
+            page.locator("main .error").first.wait_for(state="visible", timeout=5_000)
+        except PlaywrightTimeout:
+            problems.append(f"{path} sent empty [{who}]: no error is shown")
+            continue
+        found = _checks(page, axe, surface, size)
+        # Each error is tied to its field: the field says it is wrong and points at the words.
+        unlinked = page.evaluate("""() => [...document.querySelectorAll("[aria-invalid=true]")]
+            .filter(f => !document.getElementById(f.getAttribute("aria-describedby") || "-"))
+            .map(f => f.name)""")
+        if not page.locator("[aria-invalid=true]").count():
+            found.append("no field is marked invalid")
+        found += [f"{name}: its error is not linked with aria-describedby" for name in unlinked]
+        problems += [f"{path} sent empty [{who}]: {problem}" for problem in found]
+    assert not problems, f"{len(problems)} problems on {surface} pages at {size} size in {lang}:\n" + "\n".join(problems)
