@@ -58,7 +58,12 @@ class CodeLookupForm(FlaskForm):
         DataRequired(message=_l("Please type the code from your receipt, like ABCD-EFGH."))])
 
     def validate_code(self, field):
-        code = codes.normalise(field.data)
+        raw = field.data or ""
+        if "://" in raw:
+            # A receipt's take-home QR, read by the tablet's camera or a USB scanner, is the
+            # receipt page's address (https://hall/c/ENGLISH/r/ABCDEFGH): the code ends it.
+            raw = raw.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        code = codes.normalise(raw)
         if code is None:
             raise ValidationError(_l("A receipt code has 8 letters and digits, like ABCD-EFGH."))
         field.data = code

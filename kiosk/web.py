@@ -61,9 +61,12 @@ def init_app(app):
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "same-origin")
         h.setdefault("X-Frame-Options", "DENY")
+        # 'wasm-unsafe-eval' lets the tablet compile the QR decoder (our own vendored ZXing .wasm,
+        # see static/js/scan.js); it allows WebAssembly only, not eval() or new Function().
         h.setdefault("Content-Security-Policy",
                      "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                     "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+                     "script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'; form-action 'self'; "
+                     "base-uri 'self'")
         if response.mimetype == "text/html":
             # Pages carry names and loans; the shared tablet's back button must not bring them back.
             h["Cache-Control"] = "no-store"

@@ -7,6 +7,7 @@ Each test leaves a screenshot of every step under test-artifacts/screenshots/<te
 import itertools
 import re
 import shutil
+import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,3 +163,80 @@ def phone(new_context):
         return context.new_page()
 
     return open_
+
+
+@dataclass
+class RestartableServer(LiveServer):
+    """The demo hall on a fixed port that can stop() and start() again on that same port, as the
+    hall server does when it restarts: in between, the tablet's requests are refused."""
+    port: int = 0
+    _server: object = None
+    _thread: object = None
+    _connections: list = field(default_factory=list)
+
+    def start(self):
+        assert self._server is None, "already running"
+        server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        accept = server.get_request
+
+        def get_request():
+            # Remembered so that stop() can cut the browser's keep-alive connections too:
+            # otherwise their threads would go on answering on a "stopped" server.
+            connection, address = accept()
+            self._connections.append(connection)
+            return connection, address
+
+        server.get_request = get_request
+        self._thread = threading.Thread(target=server.serve_forever, name="restartable-server", daemon=True)
+        self._thread.start()
+        self._server = server
+
+    def stop(self):
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        for connection in self._connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by its handler
+        self._connections.clear()
+        server.server_close()
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve_restartable(tmp_path):
+    """serve_restartable(**config) -> RestartableServer, started: the demo hall as `serve` has it
+    (its own SQLite file, CSRF on), on a free port that stays its own across stop() and start()."""
+    servers = []
+
+    def start(**extra):
+        config = {"TESTING": False, "WTF_CSRF_ENABLED": True, "KIOSK_RECEIPT_SECONDS": 600, **extra}
+        app = create_app(config_for(f"sqlite:///{tmp_path}/kiosk.sqlite", **config))
+        with app.app_context():
+            from kiosk.demo import load_demo
+
+            db.create_all()
+            Hall()
+            teacher_password = load_demo(None)
+            db.session.remove()
+        with socket.socket() as probe:  # a port nobody uses now; ours from here on
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        live = RestartableServer(url=f"http://127.0.0.1:{port}", app=app,
+                                 teacher_password=teacher_password, port=port)
+        got_request_exception.connect(lambda sender, exception, **kw: live.errors.append(exception),
+                                      app, weak=False)
+        live.start()
+        servers.append(live)
+        return live
+
+    yield start
+    for live in servers:
+        live.stop()
+        with live.app.app_context():
+            db.engine.dispose()
+    for live in servers:
+        assert not live.errors, f"the server raised: {live.errors!r}"

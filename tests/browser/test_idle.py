@@ -96,3 +96,36 @@ def test_the_idle_reset_makes_the_server_forget_the_resident(serve, tablet, shot
     expect(page.locator("#name")).to_have_value("")
     assert "139****5678" not in page.content()
     shot(page, "asked-again")
+
+
+def test_one_key_press_answers_still_there(serve, tablet, shot):
+    """Timing adjustable without a touch: any key (a keyboard, a switch, the barcode scanner) is
+    "I am still here", does nothing else, and puts the focus back where it was."""
+    server = serve(KIOSK_IDLE_SECONDS=IDLE, KIOSK_COUNTDOWN_SECONDS=COUNTDOWN)
+    code, _ = free_tool_of(server, "Electric drill")
+    identify = f"/kiosk/t/{code}/borrow"
+    page = tablet(server)
+    overlay, stay, name = page.locator("#idle-overlay"), page.locator("#idle-stay"), page.locator("#name")
+
+    page.goto(identify)
+    fill_half(page)
+    expect(name).to_be_focused()
+
+    expect(overlay).to_be_visible(timeout=(IDLE + 3) * 1000)
+    expect(stay).to_be_focused()
+    box = stay.bounding_box()
+    assert box["height"] >= 80 and box["width"] >= 360, box  # the biggest target on the screen
+    shot(page, "still-there")
+    page.keyboard.press("x")
+    expect(overlay).to_be_hidden()
+    expect(name).to_be_focused()
+    expect(name).to_have_value("卓玛")  # the key only answered the question
+    shot(page, "answered-by-a-key")
+
+    # Enter too: it does not send the form behind the question.
+    expect(overlay).to_be_visible(timeout=(IDLE + 3) * 1000)
+    page.keyboard.press("Enter")
+    expect(overlay).to_be_hidden()
+    path_is(page, identify)
+    expect(page.locator("#identify-form")).to_be_visible()
+    expect(page.locator("#mobile")).to_have_value("13912345678")
