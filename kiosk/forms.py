@@ -54,6 +54,8 @@ class CodeLookupForm(FlaskForm):
     class Meta:
         csrf = False
 
+    # No 12-character limit (here or on the page's box): a USB scanner types the receipt QR's
+    # whole address, which validate_code reduces to the code.
     code = StringField(_l("Receipt code"), validators=[
         DataRequired(message=_l("Please type the code from your receipt, like ABCD-EFGH."))])
 

@@ -231,8 +231,17 @@ TIBETAN_LINES = """() => {
 }"""
 
 
+# The Content-Security-Policy allows no inline script or style: anything it blocks is recorded.
+RECORD_CSP = """window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`);
+});"""
+
+
 def _checks(page, axe, surface, size, lang="zh_Hans") -> list[str]:
-    found = _axe_problems(page, axe)
+    # Read before axe runs: axe's own script is injected by the test, not the page.
+    found = [f"CSP: {v}" for v in page.evaluate("window.__cspViolations || []")]
+    found += _axe_problems(page, axe)
     if lang == "bo":
         found += [f"Tibetan line too tight: {problem}" for problem in page.evaluate(TIBETAN_LINES)]
     measured = page.evaluate(MEASURE, [MIN_TOUCH, MIN_PRIMARY, surface == "kiosk" and size == "tablet"])
@@ -271,6 +280,7 @@ def test_every_page_is_accessible_touchable_and_fits(hall, new_context, surface,
         if who not in pages:
             context = new_context(base_url=hall.url, **SIZES[size])
             context.set_default_timeout(15_000)
+            context.add_init_script(RECORD_CSP)
             page = context.new_page()
             if who == "admin":  # the login binds the session to this browser (Flask-Login's protection)
                 page.request.post("/staff/login", form={"username": "admin", "password": ADMIN_PASSWORD})
