@@ -319,3 +319,29 @@ def test_every_page_is_accessible_touchable_and_fits(hall, new_context, surface,
         found += [f"{name}: its error is not linked with aria-describedby" for name in unlinked]
         problems += [f"{path} sent empty [{who}]: {problem}" for problem in found]
     assert not problems, f"{len(problems)} problems on {surface} pages at {size} size in {lang}:\n" + "\n".join(problems)
+
+
+BAD_PAGE = """<!doctype html><html lang="en"><head><title>bad</title></head><body class="kiosk"><main>
+<h1>A page that breaks every rule</h1>
+<button class="primary">OK</button>
+<a class="button big" href="#" id="tight">Borrow</a>
+<input type="text" name="unlabelled">
+<button class="big" id="narrow">A very long label that cannot fit in such a narrow button</button>
+<p style="color:#ccc;background:#fff">Light grey on white</p>
+<div style="width:2000px">wide</div>
+<p lang="bo" style="line-height:1.1;font-family:serif">བོད་ཡིག</p>
+</main></body></html>"""
+BAD_STYLE = "button.primary { width:120px; height:52px; } #tight { display:inline-block; height:30px; overflow:hidden; } #narrow { width:60px; height:64px; overflow:hidden; }"
+
+
+def test_the_checks_find_what_they_look_for(new_context):
+    """Guard the guard: a page with a tiny button, an unlabelled field, text too pale, a label
+    that sticks out, a page wider than the phone and cramped Tibetan fails every check."""
+    page = new_context(**TABLET).new_page()
+    page.set_content(BAD_PAGE)
+    page.add_style_tag(content=BAD_STYLE)
+    found = "\n".join(_checks(page, Axe(), "kiosk", "tablet", "bo"))
+    for expected in ("axe critical label", "axe serious color-contrast", "touch: a#tight.button.big",
+                     "primary: button.primary", "overflow: the text of button#narrow.big",
+                     "the page is", "Tibetan line too tight", "not in the hall's Tibetan font"):
+        assert expected in found, f"{expected!r} not found in:\n{found}"
