@@ -30,9 +30,10 @@ translations-update: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o kiosk/translations/messages.pot --no-location --sort-output --project="Hall Kiosk" .
 	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching
 
-# Migrate the database under instance/, create the admin account, load demo data once.
+# Migrate the database under instance/ (backed up first to instance/backups/ when there is
+# something to migrate), create the admin account, load demo data once.
 db: install
-	$(BIN)/flask db upgrade
+	$(BIN)/flask db-upgrade-safely
 	$(BIN)/flask setup --demo-if-empty
 
 run: db

@@ -8,6 +8,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from .auth import create_staff
+from .backup import backup_commands, db_upgrade_safely
 from .extensions import db
 from .models import StaffUser, Tool
 from .models.people import ROLES
@@ -24,6 +25,8 @@ def init_app(app):
     app.cli.add_command(setup)
     app.cli.add_command(staff)
     app.cli.add_command(residents)
+    app.cli.add_command(backup_commands)
+    app.cli.add_command(db_upgrade_safely)
 
 
 @click.command()

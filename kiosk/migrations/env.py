@@ -93,14 +93,33 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # SQLite: a batch migration rebuilds a table (copy, drop, rename), and with foreign keys
+        # on (kiosk.database) SQLite refuses to drop a table that other rows point to, e.g.
+        # resident under its loans: a hall with data could not upgrade. Off for the migration
+        # (the pragma cannot change inside a transaction, hence the raw connection), and
+        # foreign_key_check before the commit proves nothing was left pointing nowhere.
+        # All the migrations run in one transaction (SQLite's DDL is transactional, and
+        # kiosk.database emits BEGIN itself): a failed upgrade leaves the database as it was.
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            connection.connection.driver_connection.execute('PRAGMA foreign_keys=OFF')
+            conf_args = {**conf_args, 'transactional_ddl': True}
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
+                    if broken:
+                        raise RuntimeError(f'The migration leaves rows pointing nowhere: {broken[:10]}')
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute('PRAGMA foreign_keys=ON')
 
 
 if context.is_offline_mode():

@@ -129,3 +129,18 @@ def test_one_key_press_answers_still_there(serve, tablet, shot):
     path_is(page, identify)
     expect(page.locator("#identify-form")).to_be_visible()
     expect(page.locator("#mobile")).to_have_value("13912345678")
+
+
+def test_a_page_that_refreshes_itself_still_resets(serve, tablet, shot):
+    """The tool shop's counts refresh themselves more often than the idle time: a refresh is not a
+    touch, so the tablet left on the tool shop still asks "Still there?" and goes home."""
+    server = serve(KIOSK_IDLE_SECONDS=IDLE + 1, KIOSK_COUNTDOWN_SECONDS=COUNTDOWN,
+                   KIOSK_CATALOGUE_REFRESH_SECONDS=1)
+    page = tablet(server)
+    refreshes = []
+    page.on("request", lambda request: refreshes.append(1) if request.headers.get("hx-request") else None)
+    page.goto("/kiosk/tools/")
+    expect(page.locator("#idle-overlay")).to_be_visible(timeout=(IDLE + 4) * 1000)
+    assert refreshes, "the list did not refresh itself while the tablet waited"
+    shot(page, "still-there-on-the-tool-shop")
+    expect(page).to_have_url(f"{server.url}/kiosk/", timeout=(IDLE + COUNTDOWN + 6) * 1000)

@@ -29,7 +29,7 @@
   var realFetch = window.fetch.bind(window);
   var reconnecting = false, pingTimer = null, pingDelay = 0;
   var onBack = null;  // what waits for the server: the idle reset, a receipt going home
-  var FIRST_DELAY = 2000, LONGEST_DELAY = 10000;
+  var FIRST_DELAY = 2000, LONGEST_DELAY = 10000, PING_TIMEOUT = 5000;
   var UNREACHABLE = [502, 503, 504];  // a proxy in front answers these while the server restarts
 
   function pingUrl() {
@@ -39,8 +39,12 @@
 
   function ping() {
     // credentials "omit": the answer must not depend on (or touch) the resident's session.
-    return realFetch(pingUrl(), { cache: "no-store", credentials: "omit" })
-      .then(function (response) { return response.ok; }, function () { return false; });
+    // A ping that hangs counts as no answer, so that "reconnecting" keeps asking.
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); }, PING_TIMEOUT) : null;
+    return realFetch(pingUrl(), { cache: "no-store", credentials: "omit", signal: abort && abort.signal })
+      .then(function (response) { return response.ok; }, function () { return false; })
+      .then(function (ok) { clearTimeout(timer); return ok; });
   }
 
   function showReconnecting() {
@@ -150,6 +154,9 @@
   }
 
   document.addEventListener("htmx:sendError", function (event) { didNotGoThrough(event.detail.elt); });
+  // A connection that hangs (the server lost power mid-answer) ends at htmx's timeout, set in
+  // base.html: the resident is told, rather than left before a greyed-out button.
+  document.addEventListener("htmx:timeout", function (event) { didNotGoThrough(event.detail.elt); });
   document.addEventListener("htmx:beforeSwap", function (event) {
     // The proxy's "Bad gateway" page is not swapped in over the resident's form.
     var xhr = event.detail.xhr;
@@ -354,7 +361,8 @@
         b.type = "button";
         b.textContent = key;
         b.dataset.key = key;
-        b.setAttribute("aria-label", key === "⌫" ? "delete" : key === "✕" ? "clear" : key);
+        // The words for the two symbol keys come from the page, in the resident's language.
+        b.setAttribute("aria-label", key === "⌫" ? body.dataset.keypadDelete : key === "✕" ? body.dataset.keypadClear : key);
         b.addEventListener("click", function () {
           if (key === "⌫") { input.value = input.value.slice(0, -1); }
           else if (key === "✕") { input.value = ""; }
@@ -386,6 +394,7 @@
     init(document);
     // A swap brings a fresh copy of the layout: keep showing "reconnecting" if it is still true.
     if (reconnecting) { showReconnecting(); }
-    stillHere();
+    // No stillHere() here: a swap is not a touch. The tool list refreshes itself every 20 s, and
+    // restarting the idle time on each refresh meant the tool shop never reset.
   });
 })();

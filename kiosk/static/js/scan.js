@@ -113,7 +113,7 @@
     }
     document.body.appendChild(view);
     view.querySelector("[data-scan-cancel]").focus();
-    var camera = media.getUserMedia({ video: { facingMode: "environment" }, audio: false })
+    var camera = media.getUserMedia({ video: { facingMode: button.dataset.facing || "user" }, audio: false })
       .then(function (stream) {
         if (scan.done) { stopTracks(stream); return; }
         scan.stream = stream;
