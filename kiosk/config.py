@@ -31,6 +31,11 @@ class Defaults:
     # Seconds of no touch before the tablet asks "Still there?", then seconds of countdown.
     KIOSK_IDLE_SECONDS = 75
     KIOSK_COUNTDOWN_SECONDS = 25
+    # Which camera reads QR codes on the tablet: "user" (the front one, facing the resident, for a
+    # tablet in a stand at the counter) or "environment" (the back one, for a tablet held in hand).
+    KIOSK_CAMERA_FACING = "user"
+    # The tool shop's counts refresh themselves this often (seconds).
+    KIOSK_CATALOGUE_REFRESH_SECONDS = 20
     # A receipt on the tablet goes home by itself after this many seconds.
     KIOSK_RECEIPT_SECONDS = 20
     # Login throttling: this many failures within the window lock the name (and the address).
