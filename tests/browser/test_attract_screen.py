@@ -7,6 +7,7 @@ from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
 from tests.browser.helpers import choose_language, path_is
+from tests.browser.page_checks import assert_fit_for_residents
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +53,7 @@ def test_touch_to_start_in_three_languages_costs_nothing_while_it_waits(serve, t
     page.wait_for_load_state("networkidle")
     page.evaluate("document.fonts.ready.then(() => true)")  # the Tibetan letters' font is in
     shot(page, "touch-to-start")
+    assert_fit_for_residents(page)
 
     # Left alone for longer than the idle time: not one request, from the page or to the server,
     # and no "Still there?".

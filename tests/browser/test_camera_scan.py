@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from kiosk import qr
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TABLET
 from tests.browser.helpers import choose_language, free_tool_of, path_is
+from tests.browser.page_checks import assert_fit_for_residents
 from tests.conftest import IN_CI
 
 pytestmark = pytest.mark.browser
@@ -190,6 +191,7 @@ def test_cancel_closes_the_camera_and_turns_it_off(serve, chromium, tmp_path, sh
     box = cancel.bounding_box()
     assert box["height"] >= 64, box
     shot(page, "camera-open")
+    assert_fit_for_residents(page)
 
     cancel.click()
     expect(page.locator(".camera-view")).to_have_count(0)
@@ -238,6 +240,7 @@ def test_without_a_camera_the_resident_is_told_and_types_the_code(serve, chromiu
     # The cursor waits in the code box, for typing or for the USB scanner.
     expect(page.locator("#code")).to_be_focused()
     shot(page, "no-camera")
+    assert_fit_for_residents(page)
 
     page.keyboard.type(code.lower())
     page.keyboard.press("Enter")

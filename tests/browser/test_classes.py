@@ -17,7 +17,12 @@ from kiosk.extensions import db
 from kiosk.lending import hall_today
 from kiosk.models import Attendance, Registration, Resident, StaffUser
 from kiosk.residents import identify_resident
-from tests.browser.helpers import choose_language, fits_the_phone, path_is, type_on_keypad
+from tests.browser.helpers import (
+    choose_language,
+    fits_the_phone,
+    path_is,
+    type_on_keypad,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -2,13 +2,10 @@
 
 The walk takes every GET route of the app's URL map (the same walk as the security and role
 tests, with one of everything in the database), opens each page as the visitor it is for (the
-enrolled hall tablet, a resident's phone, an admin in the back office) and checks, at tablet,
-phone and desktop sizes and in each of the three languages:
-
-- accessibility with axe-core: no serious or critical violation (WCAG 2.x A and AA rules);
-- touch on the hall tablet: every control at least 48×48 CSS px, primary actions 64 px tall;
-- overflow: no text sticks out of its button, link-button or tile, and the resident's pages
-  never scroll sideways.
+enrolled hall tablet, a resident's phone, an admin in the back office) and checks it with
+tests/browser/page_checks.py (axe-core, touch sizes on the tablet, overflow, Tibetan lines, CSP),
+plus a focus ring under Tab and errors tied to their fields for the main forms sent empty: at
+tablet, phone and desktop sizes in Chinese, and at the two touch sizes in Tibetan and English.
 
 A route added later is walked the moment it is registered. A failure lists every page and element
 at fault, not just the first.
@@ -22,24 +19,15 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from kiosk.extensions import db
-from tests.browser.conftest import PHONE, TABLET
+from tests.browser.conftest import TABLET
+from tests.browser.page_checks import RECORD_CSP, SIZES, problems_on
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_security import identities, make_app, populate, walk
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"viewport": {"width": 1440, "height": 900}}
-SIZES = {"tablet": TABLET, "phone": PHONE, "desktop": DESKTOP}
 LANGUAGES = ("zh_Hans", "bo", "en")
 SURFACES = ("kiosk", "phone", "staff")
-# The WCAG A/AA rules and axe's best practices; only serious and critical findings fail the walk.
-AXE_OPTIONS = {"resultTypes": ["violations"],
-               "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
-                                                     "wcag22aa", "best-practice"]}}
-FAILING_IMPACTS = ("serious", "critical")
-# Routes that answer with a file, an image or a redirect rather than a page are found by asking
-# (below); these answer with a page only to the tablet at the tea table, or only with a form posted.
-MIN_TOUCH, MIN_PRIMARY = 48, 64
 # Forms sent empty, as a hurried resident would: the page with its errors is a page too, and the
 # errors must be next to their fields, announced, and fit. (The browser's own "required" bubbles
 # are switched off so that the server's answer is what is measured.)
@@ -153,107 +141,6 @@ def test_the_walk_covers_every_layout(hall):
     assert {"/kiosk/", "/kiosk/tools/", "/kiosk/c/ENGLISH/register", "/kiosk/w/new"} <= kiosk_paths, kiosk_paths
 
 
-# Measured in the page: controls smaller than a finger, and text that sticks out of its box.
-# Inline links inside a sentence are exempt from the target size (WCAG 2.5.8), as are controls the
-# user cannot see (hidden inputs inside picture tiles: their label is measured instead).
-MEASURE = """([minTouch, minPrimary, kiosk]) => {
-  const visible = (el) => {
-    const s = getComputedStyle(el);
-    const r = el.getBoundingClientRect();
-    return s.visibility !== "hidden" && s.display !== "none" && r.width > 0 && r.height > 0
-      && parseFloat(s.opacity) > 0.05 && !el.closest("[hidden], [aria-hidden=true], dialog:not([open])");
-  };
-  const name = (el) => {
-    const text = (el.innerText || el.value || el.getAttribute("aria-label") || "").trim().replace(/\\s+/g, " ");
-    return `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}${el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : ""} "${text.slice(0, 40)}"`;
-  };
-  const inSentence = (el) => el.tagName === "A" && !el.matches(".button, .big, [class*=card], [class*=tile]")
-    && el.parentElement && getComputedStyle(el).display === "inline"
-    && /\\S/.test((el.parentElement.innerText || "").replace(el.innerText, ""));
-  const problems = [];
-  const controls = document.querySelectorAll(
-    "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], [tabindex]:not([tabindex='-1'])");
-  for (const el of controls) {
-    let target = el;
-    if (el.matches("input[type=radio], input[type=checkbox]") && el.labels && el.labels[0]) {
-      target = el.labels[0];  // a tile or a ticked box: the whole label is the target
-    }
-    if (!visible(target)) continue;
-    const r = target.getBoundingClientRect();
-    if (kiosk && !inSentence(el)) {
-      if (r.width < minTouch - 0.5 || r.height < minTouch - 0.5) {
-        problems.push(`touch: ${name(el)} is ${Math.round(r.width)}×${Math.round(r.height)} px`);
-      } else if (el.matches(".primary, button.primary, .button.primary") && r.height < minPrimary - 0.5) {
-        problems.push(`primary: ${name(el)} is ${Math.round(r.height)} px tall`);
-      }
-    }
-  }
-  const boxes = document.querySelectorAll(
-    "button, a.button, a.big, .tile, [class*=card], .lang-switch button, input[type=submit], label.pict-tile, .tabs a, nav a");
-  for (const el of boxes) {
-    if (!visible(el)) continue;
-    if (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1) {
-      problems.push(`overflow: the text of ${name(el)} sticks out (${el.scrollWidth}×${el.scrollHeight} in ${el.clientWidth}×${el.clientHeight})`);
-    }
-  }
-  return problems;
-}"""
-
-
-def _axe_problems(page, axe) -> list[str]:
-    results = axe.run(page, options=AXE_OPTIONS)
-    problems = []
-    for violation in results.response["violations"]:
-        if violation["impact"] not in FAILING_IMPACTS:
-            continue
-        targets = ", ".join(" ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
-                            for node in violation["nodes"][:4])
-        problems.append(f"axe {violation['impact']} {violation['id']}: {violation['help']} ({targets})")
-    return problems
-
-
-# Tibetan stacks letters above and below the line: its lines need about 1.8 times the font size
-# (1.5 at the least, where a label must stay compact), and the hall's own copy of the font.
-TIBETAN_LINES = """() => {
-  const short = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  const seen = new Set();
-  while (walker.nextNode()) {
-    const el = walker.currentNode.parentElement;
-    if (!/[\u0F00-\u0FFF]/.test(walker.currentNode.data) || seen.has(el) || !el.getClientRects().length) continue;
-    seen.add(el);
-    const s = getComputedStyle(el);
-    const ratio = s.lineHeight === "normal" ? 2 : parseFloat(s.lineHeight) / parseFloat(s.fontSize);
-    if (ratio < 1.5) short.push(`${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 20)}" (${ratio.toFixed(2)})`);
-    if (!s.fontFamily.includes("Noto Serif Tibetan")) short.push(`${el.tagName.toLowerCase()} is not in the hall's Tibetan font`);
-  }
-  return short.slice(0, 10);
-}"""
-
-
-# The Content-Security-Policy allows no inline script or style: anything it blocks is recorded.
-RECORD_CSP = """window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`);
-});"""
-
-
-def _checks(page, axe, surface, size, lang="zh_Hans") -> list[str]:
-    # Read before axe runs: axe's own script is injected by the test, not the page.
-    found = [f"CSP: {v}" for v in page.evaluate("window.__cspViolations || []")]
-    found += _axe_problems(page, axe)
-    if lang == "bo":
-        found += [f"Tibetan line too tight: {problem}" for problem in page.evaluate(TIBETAN_LINES)]
-    measured = page.evaluate(MEASURE, [MIN_TOUCH, MIN_PRIMARY, surface == "kiosk" and size == "tablet"])
-    found += [m for m in measured if size != "desktop" or not m.startswith("overflow")]
-    if surface in ("kiosk", "phone") and size != "desktop":
-        width = page.evaluate("document.documentElement.scrollWidth")
-        viewport = SIZES[size]["viewport"]["width"]
-        if width > viewport:
-            found.append(f"the page is {width} px wide in a {viewport} px screen")
-    return found
-
-
 def _focus_problems(page) -> list[str]:
     problems = []
     for _ in range(3):
@@ -295,7 +182,7 @@ def test_every_page_is_accessible_touchable_and_fits(hall, new_context, surface,
         page = page_for(who)
         response = page.goto(path, wait_until="load")
         assert response is not None and response.status < 500, f"{path}: {response and response.status}"
-        found = _checks(page, axe, surface, size, lang)
+        found = problems_on(page, surface, size, lang, axe)
         if size == "desktop":  # the keyboard: the same pages, whatever the screen
             found += _focus_problems(page)
         problems += [f"{path} [{who}]: {problem}" for problem in found]
@@ -309,7 +196,7 @@ def test_every_page_is_accessible_touchable_and_fits(hall, new_context, surface,
         except PlaywrightTimeout:
             problems.append(f"{path} sent empty [{who}]: no error is shown")
             continue
-        found = _checks(page, axe, surface, size, lang)
+        found = problems_on(page, surface, size, lang, axe)
         # Each error is tied to its field: the field says it is wrong and points at the words.
         unlinked = page.evaluate("""() => [...document.querySelectorAll("[aria-invalid=true]")]
             .filter(f => !document.getElementById(f.getAttribute("aria-describedby") || "-"))
@@ -340,7 +227,7 @@ def test_the_checks_find_what_they_look_for(new_context):
     page = new_context(**TABLET).new_page()
     page.set_content(BAD_PAGE)
     page.add_style_tag(content=BAD_STYLE)
-    found = "\n".join(_checks(page, Axe(), "kiosk", "tablet", "bo"))
+    found = "\n".join(problems_on(page, "kiosk", "tablet", "bo"))
     for expected in ("axe critical label", "axe serious color-contrast", "touch: a#tight.button.big",
                      "primary: button.primary", "overflow: the text of button#narrow.big",
                      "the page is", "Tibetan line too tight", "not in the hall's Tibetan font"):

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import choose_language, free_tool_of, path_is
+from tests.browser.page_checks import assert_fit_for_residents
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +37,7 @@ def test_the_idle_reset_clears_a_half_filled_form(serve, tablet, shot):
     expect(page.get_by_role("alertdialog")).to_contain_text("Still there?")
     expect(page.locator("#idle-stay")).to_be_focused()
     shot(page, "still-there")
+    assert_fit_for_residents(page)
     page.locator("#idle-stay").click()
     expect(overlay).to_be_hidden()
     path_is(page, identify)

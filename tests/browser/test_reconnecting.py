@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from kiosk.extensions import db
 from tests.browser.helpers import free_tool_of, loans_of_tool, path_is, type_on_keypad
+from tests.browser.page_checks import assert_fit_for_residents
 
 pytestmark = pytest.mark.browser
 
@@ -61,6 +62,7 @@ def test_a_borrow_survives_the_server_going_away_twice_and_happens_once(serve_re
     expect(page.locator("html")).to_have_attribute("lang", "bo")
     assert page.locator("main").evaluate("main => main.inert"), "the form beneath still takes taps"
     shot(page, "reconnecting")
+    assert_fit_for_residents(page, lang="bo")
     # Beneath it, nothing is lost: the page, what was typed, and a note right above the form.
     path_is(page, identify)
     note = note_above(page, "#identify-form")
@@ -76,6 +78,7 @@ def test_a_borrow_survives_the_server_going_away_twice_and_happens_once(serve_re
     box = note.locator("[data-send-again]").bounding_box()
     assert box["height"] >= 64, box
     shot(page, "back-not-sent")
+    assert_fit_for_residents(page, lang="bo")
     assert loans_of_tool(server, code) == []
     note.locator("[data-send-again]").click()
     confirm = page.locator("section.confirm")

@@ -4,7 +4,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import choose_language, due_in_words, free_tool_of, loans_of_tool, path_is
+from tests.browser.helpers import (
+    choose_language,
+    due_in_words,
+    free_tool_of,
+    loans_of_tool,
+    path_is,
+)
+from tests.browser.page_checks import assert_fit_for_residents
 
 pytestmark = pytest.mark.browser
 
@@ -57,6 +64,7 @@ def test_a_resident_borrows_a_drill_on_the_tablet_and_returns_it(serve, tablet, 
     expect(page.locator("section.confirm")).to_contain_text("Borrower: 卓玛, 139****5678")
     expect(page.locator("section.confirm")).not_to_contain_text("13912345678")
     shot(page, "confirm")
+    assert_fit_for_residents(page)
     page.get_by_role("button", name="Yes, borrow it").click()
 
     receipt = page.locator("section.receipt")
@@ -65,6 +73,7 @@ def test_a_resident_borrows_a_drill_on_the_tablet_and_returns_it(serve, tablet, 
     expect(receipt).to_contain_text(f"Please bring it back by {due_in_words(loan_days)}.")
     expect(receipt).to_contain_text(code)
     shot(page, "receipt")
+    assert_fit_for_residents(page)
     [(channel, returned_at, _)] = loans_of_tool(server, code)
     assert channel == "kiosk" and returned_at is None
 
@@ -82,6 +91,7 @@ def test_a_resident_borrows_a_drill_on_the_tablet_and_returns_it(serve, tablet, 
 
     expect(page.locator("section.receipt h1")).to_have_text(f"Thank you! {label} is back.")
     shot(page, "returned")
+    assert_fit_for_residents(page)
     [(channel, returned_at, condition)] = loans_of_tool(server, code)
     assert returned_at is not None and condition == "fine"
 

@@ -17,7 +17,12 @@ from kiosk.extensions import db
 from kiosk.lending import hall_today
 from kiosk.models import Claim, Wish
 from tests.browser.conftest import TABLET
-from tests.browser.helpers import choose_language, fits_the_phone, path_is, type_on_keypad
+from tests.browser.helpers import (
+    choose_language,
+    fits_the_phone,
+    path_is,
+    type_on_keypad,
+)
 from tests.conftest import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
