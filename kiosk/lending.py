@@ -118,13 +118,16 @@ def borrow(tool_id: int, resident_id: int, token: str, channel: str) -> Loan:
     limit = settings.get("MAX_OPEN_LOANS")
     try:
         with write_transaction() as s:
-            done = s.scalar(select(Loan).where(Loan.borrow_token == token))
-            if done is not None:
-                return _same_request(done, tool_id, resident_id)
             # On PostgreSQL these row locks make a second borrower of the same tool (or a
             # second borrow by the same resident) wait for the first to commit.
             tool = s.scalar(select(Tool).where(Tool.id == tool_id).with_for_update())
             s.scalar(select(Resident.id).where(Resident.id == resident_id).with_for_update())
+            # Look for the token only once the locks are ours: a double tap that reached another
+            # worker may have borrowed while this one waited (PostgreSQL), and its twin must
+            # answer with that loan, not with "you already have this tool".
+            done = s.scalar(select(Loan).where(Loan.borrow_token == token))
+            if done is not None:
+                return _same_request(done, tool_id, resident_id)
             if tool is None:
                 raise Refusal("no_tool", _l("We could not find this tool."))
             _check_lendable(tool, resident_id)
@@ -182,10 +185,12 @@ def return_tool(tool_id: int, token: str, condition: str, note: str | None, chan
         raise Refusal("condition", _l("Please say whether the tool is fine or needs repair."),
                       field="condition")
     with write_transaction() as s:
+        s.scalar(select(Tool.id).where(Tool.id == tool_id).with_for_update())
+        # Behind the tool's lock, for the same reason as in borrow(): a double tap's twin that
+        # waited for the lock finds the return just made, not "this tool is not out on loan".
         done = s.scalar(select(Loan).where(Loan.return_token == token))
         if done is not None:
             return done
-        s.scalar(select(Tool.id).where(Tool.id == tool_id).with_for_update())
         loan = s.scalar(select(Loan).where(Loan.tool_id == tool_id, Loan.returned_at.is_(None)))
         if loan is None:
             raise Refusal("not_on_loan", _l("This tool is not out on loan, so there is nothing to return."))

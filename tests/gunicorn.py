@@ -6,12 +6,15 @@ path does not contain tests/, so it gets the real package.
 """
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from http.cookiejar import CookieJar
@@ -25,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 WORKERS = 4
 TIMEOUT = 30  # seconds, for any one request
 SECRET = "race-test-secret"
+PREPARING = 8  # phones made ready side by side before a race
 
 
 class _Forms(HTMLParser):
@@ -109,27 +113,41 @@ def at_once(calls: dict) -> dict:
     return results
 
 
+def each(call: Callable, items) -> list:
+    """call(item) for every item, a few at a time (residents getting their phones ready before a
+    race; not the race itself, which is at_once); the results in the items' order."""
+    with ThreadPoolExecutor(max_workers=PREPARING) as pool:
+        return list(pool.map(call, items))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, log) -> subprocess.Popen:
+def start_gunicorn(url: str, port: int, log, env: dict | None = None, args=(),
+                   new_group: bool = False) -> subprocess.Popen:
+    """`env`: more KIOSK_* settings (e.g. KIOSK_REDIS_URL); `args`: more gunicorn options
+    (e.g. an access log); `new_group`: in a process group of its own (see Server.kill)."""
     env = {**os.environ, "KIOSK_DATABASE_URL": url, "KIOSK_SECRET_KEY": SECRET,
-           "KIOSK_BASE_URL": "http://hall.test", "PYTHONPATH": str(REPO)}
+           "KIOSK_BASE_URL": "http://hall.test", "PYTHONPATH": str(REPO),
+           # Should KIOSK_REDIS_URL reach the tests, each server counts its rate limits apart: the
+           # races of one run, all from 127.0.0.1, must not add up to one address's limit.
+           "KIOSK_RATE_LIMIT_PREFIX": f"test-{uuid.uuid4().hex[:12]}", **(env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-         "--timeout", "60", "--graceful-timeout", "5", "kiosk:create_app()"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
+         "--timeout", "60", "--graceful-timeout", "5", *args, "kiosk:create_app()"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=new_group)
 
 
-def wait_until_serving(proc: subprocess.Popen, base: str, log: Path) -> None:
+def wait_until_serving(proc: subprocess.Popen, base: str, log: Path, since: int = 0) -> None:
+    """Until every worker has booted (counted in the log from byte `since`) and a page answers."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"gunicorn exited ({proc.returncode}):\n{log.read_text()}")
-        booted = log.read_text().count("Booting worker")
+        booted = log.read_bytes()[since:].count(b"Booting worker")
         try:
             status = Browser(base).request("/kiosk/").status
         except (URLError, ConnectionError, TimeoutError):
@@ -150,18 +168,69 @@ def stop_gunicorn(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def serving(url: str, log: Path) -> Iterator[str]:
+def serving(url: str, log: Path, env: dict | None = None, args=()) -> Iterator[str]:
     """gunicorn on a free port over the database at `url`, its stderr in `log`; yields the base
-    address and stops the server on the way out (read the log after the block)."""
+    address and stops the server on the way out (read the log after the block). `env` and
+    `args` as for start_gunicorn."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with log.open("w") as stderr:
-        proc = start_gunicorn(url, port, stderr)
+        proc = start_gunicorn(url, port, stderr, env, args)
     try:
         wait_until_serving(proc, base, log)
         yield base
     finally:
         stop_gunicorn(proc)
+
+
+class Server:
+    """gunicorn over one database on one port, that a test may kill as a crash or the kernel's
+    out-of-memory killer would (SIGKILL to the master and every worker at once: no clean-up, no
+    graceful shutdown) and start again on the same port and database. Every start appends to
+    `log`; `env` and `args` as for start_gunicorn."""
+
+    def __init__(self, url: str, log: Path, env: dict | None = None, args=()):
+        self.url, self.log, self.env, self.args = url, log, env, args
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        log.write_text("")
+
+    def start(self) -> None:
+        since = self.log.stat().st_size
+        with self.log.open("a") as stderr:
+            # A session of its own: the master and the workers it forks share one process group.
+            self.proc = start_gunicorn(self.url, self.port, stderr, self.env, self.args, new_group=True)
+        wait_until_serving(self.proc, self.base, self.log, since)
+
+    def kill(self) -> int:
+        """SIGKILL to the master and its workers at once; how many processes that killed, once
+        all of them are gone (their sockets and database connections closed by the kernel)."""
+        group = self.proc.pid
+        killed = len(_living(group))
+        os.killpg(group, signal.SIGKILL)
+        self.proc.wait(timeout=15)
+        deadline = time.monotonic() + 15
+        while _living(group):
+            assert time.monotonic() < deadline, f"gunicorn's processes outlived SIGKILL: {_living(group)}"
+            time.sleep(0.02)
+        return killed
+
+    def stop(self) -> None:
+        stop_gunicorn(self.proc)
+
+
+def _living(group: int) -> list[int]:
+    """The processes of a process group that are still running (a zombie has closed its files)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
 
 
 def assert_clean_log(log: Path) -> None:
@@ -195,6 +264,13 @@ class Database:
 
     def __exit__(self, *exc) -> None:
         self.run(lambda: self.db.engine.dispose())
+
+
+def confirmation(page: Page) -> str | None:
+    """The page's confirmation (its <section class="receipt ...">, as sent), or None: what a
+    double tap compares across its answers."""
+    found = re.search(r'<section class="receipt[ "].*?</section>', page.text, re.S)
+    return found and found.group(0)
 
 
 def shown(page: Page, attribute: str) -> str | None:

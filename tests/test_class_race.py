@@ -1,31 +1,42 @@
-"""Forty families register for a class of twenty seats at the same moment, through four gunicorn
+"""Sixty families register for a class of twenty seats at the same moment, through four gunicorn
 worker processes, on SQLite and on PostgreSQL.
 
 The app runs as in production (CSRF on, several processes, one database). Each family has its own
-phone (cookie jar), opens the registration form, and all forty press "Register" at once. Exactly
-twenty get a seat (seats 1 to 20) and twenty wait (places 1 to 20, no gap, no duplicate), nobody
-gets a server error, and every receipt page says what the database says. Then three families give
-up their seats at the same moment (one of them taps twice): exactly the first three waiting move
-up. Last, one phone sends the same form five times at once: one registration.
+phone (cookie jar), opens the registration form, and all sixty press "Register" at once. Exactly
+twenty get a seat (seats 1 to 20) and forty wait (places 1 to 40, no gap, no duplicate), nobody
+gets a server error, and every receipt page says what the database says. Then one family gives up
+its seat, tapping twice: exactly one family moves up, the first on the waiting list, and the
+others each move one place forward. Then three families give up their seats at the same moment:
+exactly the next three move up. Last, one phone sends the same form ten times at once (a double
+tap, a retry): one registration, and all ten answers show the same receipt.
 """
 import re
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-
 from sqlalchemy import select
 
 from kiosk import classes, create_app
 from kiosk.extensions import db
 from kiosk.models import Registration, Resident
 from tests.conftest import config_for
-from tests.gunicorn import Browser, Page, assert_clean_log, at_once, inputs, post_form, serving
+from tests.gunicorn import (
+    Browser,
+    Page,
+    assert_clean_log,
+    at_once,
+    confirmation,
+    each,
+    inputs,
+    post_form,
+    serving,
+)
 from tests.test_classes_rules import fields
 
 SEATS = 20
-FAMILIES = 40
-CANCELLING = 3
+FAMILIES = 60
+TAPS = 10
 CODE = "ENGLISH"
 
 
@@ -146,13 +157,34 @@ def assert_receipts(results: dict) -> None:
         [(key, page.status, page.url) for key, page in results.items()]
 
 
-def test_forty_families_register_for_twenty_seats_at_once(db_url, tmp_path):
+def give_up(families: list[Family], receipts: dict[str, str], log: Path, double_tap: bool = False) -> None:
+    """The families press "Give up the place" at the same moment (the first of them twice): every
+    tap lands on their receipt, which now says cancelled."""
+    cancels = {}
+    for family in families:
+        action, form = cancel_form(family.browser, receipts[family.mobile])
+        cancels[family.mobile] = lambda b=family.browser, a=action, f=form: b.request(a, f)
+    if double_tap:
+        cancels["double tap"] = cancels[families[0].mobile]
+    cancelled = at_once(cancels)
+    assert_answered(cancelled, log)
+    assert_receipts(cancelled)
+    assert [shown(page).status for page in cancelled.values()] == ["cancelled"] * len(cancels)
+    assert {receipt_of(page) for page in cancelled.values()} == {receipts[f.mobile] for f in families}
+
+
+def moved_up(before: dict[str, Place], after: dict[str, Place]) -> list[str]:
+    """The receipts that were waiting before and hold a seat now."""
+    return [r for r, p in after.items() if p.status == "confirmed" and before[r].status == "waiting"]
+
+
+def test_sixty_families_register_for_twenty_seats_at_once(db_url, tmp_path):
     _prepare(db_url)
     ledger = Ledger(db_url)
     log = tmp_path / "gunicorn.log"
     try:
         with serving(db_url, log) as base:
-            families = [open_form(base, n) for n in range(FAMILIES)]
+            families = each(lambda n: open_form(base, n), range(FAMILIES))
             results = at_once({family.mobile: send(family) for family in families})
 
             # Everybody lands on a receipt: a seat or a place on the waiting list.
@@ -164,42 +196,41 @@ def test_forty_families_register_for_twenty_seats_at_once(db_url, tmp_path):
             assert set(places) == set(receipts.values())
             assert_sound(places, SEATS, FAMILIES - SEATS)
             assert_pages_agree({receipts[m]: page for m, page in results.items()}, places)
-
-            # Three seated families cancel at the same moment, the first of them with a double tap.
+            seated = [f for f in families if places[receipts[f.mobile]].status == "confirmed"]
             tickets = ledger.tickets()
-            first_waiting = sorted(tickets, key=tickets.get)[:CANCELLING]
-            leaving = [f for f in families if places[receipts[f.mobile]].status == "confirmed"][:CANCELLING]
-            gone = {receipts[f.mobile] for f in leaving}
-            cancels = {}
-            for family in leaving:
-                action, form = cancel_form(family.browser, receipts[family.mobile])
-                cancels[family.mobile] = lambda b=family.browser, a=action, f=form: b.request(a, f)
-            cancels["double tap"] = cancels[leaving[0].mobile]
-            cancelled = at_once(cancels)
-            assert_answered(cancelled, log)
-            assert_receipts(cancelled)
-            assert [shown(page).status for page in cancelled.values()] == ["cancelled"] * (CANCELLING + 1)
-            assert {receipt_of(page) for page in cancelled.values()} == gone
+            queue = sorted(tickets, key=tickets.get)  # the waiting list, first to last
 
+            # One seated family gives up its seat, with a double tap: exactly one family moves up,
+            # the first waiting, and everyone behind them moves one place forward.
+            give_up(seated[:1], receipts, log, double_tap=True)
             after = ledger.places()
-            assert {r for r, p in after.items() if p.status == "cancelled"} == gone
-            assert {r for r, p in after.items() if p.status == "confirmed" and places[r].status == "waiting"} \
-                == set(first_waiting)  # exactly the first three tickets moved up
-            assert_sound(after, SEATS, FAMILIES - SEATS - CANCELLING)
-            # Every family's receipt page, opened now, tells the new state.
-            assert_pages_agree({receipts[f.mobile]: f.browser.request(f"/c/{CODE}/r/{receipts[f.mobile]}")
-                                for f in families}, after)
+            assert moved_up(places, after) == queue[:1]
+            assert after[receipts[seated[0].mobile]].status == "cancelled"
+            assert all(after[r].place == places[r].place - 1 for r in queue[1:])
+            assert_sound(after, SEATS, FAMILIES - SEATS - 1)
 
-            # One phone sends the same form five times at once (a new guardian's impatient taps).
+            # Three more give up at the same moment: exactly the next three move up.
+            give_up(seated[1:4], receipts, log)
+            last = ledger.places()
+            assert sorted(moved_up(after, last)) == sorted(queue[1:4])
+            assert {r for r, p in last.items() if p.status == "cancelled"} == \
+                {receipts[f.mobile] for f in seated[:4]}
+            assert_sound(last, SEATS, FAMILIES - SEATS - 4)
+            # Every family's receipt page, opened now, tells the new state.
+            assert_pages_agree(dict(zip(receipts.values(), each(
+                lambda f: f.browser.request(f"/c/{CODE}/r/{receipts[f.mobile]}"), families))), last)
+
+            # One phone sends the same form ten times at once (a new guardian's impatient taps).
             impatient = open_form(base, FAMILIES)
-            taps = at_once({n: send(impatient) for n in range(5)})
+            taps = at_once({n: send(impatient) for n in range(TAPS)})
             assert_answered(taps, log)
             assert_receipts(taps)
             assert {receipt_of(page) for page in taps.values()} == {receipt_of(taps[0])}
-            [receipt] = ledger.registrations_of(impatient.mobile)
-            assert receipt == receipt_of(taps[0])
-            last = Place("waiting", None, FAMILIES - SEATS - CANCELLING + 1)
-            assert shown(taps[0]) == ledger.places()[receipt] == last
+            assert len({confirmation(page) for page in taps.values()}) == 1
+            [registered] = ledger.registrations_of(impatient.mobile)
+            assert registered == receipt_of(taps[0])
+            end_of_queue = Place("waiting", None, FAMILIES - SEATS - 4 + 1)
+            assert shown(taps[0]) == ledger.places()[registered] == end_of_queue
     finally:
         ledger.close()
     assert_clean_log(log)

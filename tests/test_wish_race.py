@@ -6,8 +6,9 @@ each on their own phone (cookie jar), open the claim page of the same wish on th
 partner unit opens it on its office computer; all thirteen press "I can help" at once. Exactly
 one claim is recorded (pending, for staff to confirm), the one whose page says so; the twelve
 others are told kindly that someone has just taken it (409), nobody gets a server error, and
-nobody who lost leaves a trace. Last, one phone sends the same claim form five times at once:
-one claim, and every tap is answered with it.
+nobody who lost leaves a trace. Then a double tap, or a phone that retries: one phone sends the
+same claim form ten times at once, and a resident's phone sends the same wish ten times at once.
+One claim and one wish, and all ten answers show the same one.
 """
 import re
 from typing import NamedTuple
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 
 from kiosk import wishes
 from kiosk.extensions import db
-from kiosk.models import Claim, Volunteer
+from kiosk.models import Claim, Resident, Volunteer, Wish
 from tests.conftest import Hall
 from tests.gunicorn import (
     Browser,
@@ -25,6 +26,7 @@ from tests.gunicorn import (
     Page,
     assert_clean_log,
     at_once,
+    confirmation,
     inputs,
     serving,
 )
@@ -32,6 +34,7 @@ from tests.test_class_race import assert_answered
 from tests.test_wishes_rules import published, unit
 
 VOLUNTEERS = 12
+TAPS = 10
 UNIT = "unit"
 
 
@@ -90,6 +93,22 @@ def send(helper: Helper, wish_id: int):
     return lambda: helper.browser.request(f"/w/wall/{wish_id}/claim", helper.form)
 
 
+def wish_form(base: str, mobile: str) -> tuple[Browser, dict]:
+    """A resident opens "Make a wish" on their phone and fills it in: the phone and the form."""
+    browser = Browser(base)
+    page = browser.request("/w/new?kind=wish")
+    assert page.status == 200 and 'id="wish-form"' in page.text, page
+    hidden = inputs(page.text)
+    return browser, {"csrf_token": hidden["csrf_token"], "token": hidden["token"], "kind": "wish",
+                     "category": "school", "description": "孩子需要一个新书包", "building_unit": "3号楼",
+                     "visit_times": "", "name": "卓玛", "mobile": mobile, "consent": "y"}
+
+
+def wishes_of(mobile: str) -> list[str]:
+    """The receipt codes of a resident's wishes, straight from the database."""
+    return list(db.session.scalars(select(Wish.code).join(Resident).where(Resident.mobile == mobile)))
+
+
 def claim_shown(page: Page) -> str | None:
     found = re.search(r'data-claim="(\w+)"', page.text)
     return found and found.group(1)
@@ -126,11 +145,21 @@ def test_thirteen_helpers_claim_one_wish_at_once(db_url, tmp_path):
         late = Browser(base).request(f"/w/wall/{wall.wish}/claim")
         assert (late.status, reason_shown(late)) == (409, "taken"), late
 
-        # One phone sends the same claim form five times at once (an impatient volunteer).
+        # One phone sends the same claim form ten times at once (an impatient volunteer).
         impatient = open_claim(base, wall.spare, "13700009999", wall.unit)
-        taps = at_once({n: send(impatient, wall.spare) for n in range(5)})
+        taps = at_once({n: send(impatient, wall.spare) for n in range(TAPS)})
         assert_answered(taps, log)
-        assert [(page.status, claim_shown(page)) for page in taps.values()] == [(200, "pending")] * 5, \
+        assert [(page.status, claim_shown(page)) for page in taps.values()] == [(200, "pending")] * TAPS, \
             [(page.status, reason_shown(page)) for page in taps.values()]
         assert database.run(claims, wall.spare) == [("pending", impatient.who)]
+
+        # A resident's phone sends the same wish ten times at once: one wish, one receipt.
+        browser, form = wish_form(base, "13600009999")
+        taps = at_once({n: lambda: browser.request("/w/new", form) for n in range(TAPS)})
+        assert_answered(taps, log)
+        codes = {page.url.rsplit("/", 1)[-1] for page in taps.values()}
+        assert [page.status for page in taps.values()] == [200] * TAPS and len(codes) == 1, \
+            [(page.status, page.url) for page in taps.values()]
+        assert len({confirmation(page) for page in taps.values()}) == 1 and confirmation(taps[0])
+        assert database.run(wishes_of, "13600009999") == list(codes)
     assert_clean_log(log)
