@@ -9,7 +9,7 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 def create_app(test_config=None):
     """Build the app. Nothing happens at import time; tests pass their own config."""
-    from . import audit, auth, cli, database, devices, errors, i18n, web
+    from . import audit, auth, cli, database, devices, errors, i18n, limits, logs, web
     from .blueprints import register_blueprints
     from .config import load_config
     from .extensions import csrf, db, htmx, migrate
@@ -20,6 +20,7 @@ def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.path.abspath(instance_path) if instance_path else None)
     load_config(app, test_config)
+    logs.init_app(app)  # first: nothing logged from here on shows a mobile number or password
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
@@ -32,6 +33,7 @@ def create_app(test_config=None):
     devices.init_app(app)
     web.init_app(app)
     register_blueprints(app)
+    limits.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

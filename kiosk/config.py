@@ -7,7 +7,9 @@ from pathlib import Path
 class Defaults:
     # Filled in by load_config(): the SQLite file lives under instance/.
     SQLALCHEMY_DATABASE_URI = None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message (which reaches the log) names the statement
+    # but not its values, which can be a resident's mobile number or address.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     BASE_URL = "http://localhost:8000"
     # The hall's name as residents know it; staff change these on the settings page.
     HALL_NAME_ZH = "党群服务中心"
@@ -64,6 +66,18 @@ class Defaults:
     # login throttling sees the real address and cookies are Secure under HTTPS.
     # 0 (the default) trusts no such header: set it only when a proxy really sets them.
     BEHIND_PROXY = 0
+    # Served over HTTPS (KIOSK_HTTPS=1): every cookie (the session, the phone's resident, the
+    # tablet's device) is then Secure. Unset, it follows BASE_URL's scheme.
+    HTTPS = None
+    # Rate limits on the public pages (kiosk/limits.py): counted in Redis when KIOSK_REDIS_URL is
+    # set (redis://host:6379/0; one count for every gunicorn worker), in each worker's memory
+    # otherwise. Keys start with RATE_LIMIT_PREFIX, so several halls can share one Redis.
+    REDIS_URL = None
+    RATE_LIMIT_PREFIX = "hall-kiosk"
+    # "N per period; M per period" per address: wrong codes looked up, public forms sent.
+    # Why these numbers: see kiosk/limits.py.
+    WRONG_CODE_LIMIT = "30 per 10 minutes; 200 per day"
+    PUBLIC_FORM_LIMIT = "200 per 10 minutes; 2000 per day"
 
 
 ENV_KEYS = {
@@ -73,6 +87,11 @@ ENV_KEYS = {
     "KIOSK_ADMIN_PASSWORD": "ADMIN_PASSWORD",
     "KIOSK_TIMEZONE": "TIMEZONE",
     "KIOSK_BEHIND_PROXY": "BEHIND_PROXY",
+    "KIOSK_HTTPS": "HTTPS",
+    "KIOSK_REDIS_URL": "REDIS_URL",
+    "KIOSK_RATE_LIMIT_PREFIX": "RATE_LIMIT_PREFIX",
+    "KIOSK_WRONG_CODE_LIMIT": "WRONG_CODE_LIMIT",
+    "KIOSK_PUBLIC_FORM_LIMIT": "PUBLIC_FORM_LIMIT",
 }
 
 
@@ -94,6 +113,17 @@ def load_config(app, test_config=None):
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
     app.config["BEHIND_PROXY"] = _proxy_count(app.config.get("BEHIND_PROXY"))
+    https = app.config.get("HTTPS")
+    app.config["HTTPS"] = app.config["BASE_URL"].startswith("https://") if https in (None, "") else _flag(https)
+    # Cookies only over HTTPS when the hall is served so (a cookie set Secure over plain
+    # HTTP would never come back, and nobody could log in).
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE")) or app.config["HTTPS"]
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+
+
+def _flag(value) -> bool:
+    """KIOSK_HTTPS=1/true/yes/on -> True; 0/false/no/off -> False."""
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 def _proxy_count(value) -> int:

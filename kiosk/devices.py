@@ -70,7 +70,8 @@ def revoke(device_id: int) -> None:
 def set_cookie(response, device: KioskDevice) -> None:
     days = current_app.config["KIOSK_DEVICE_COOKIE_DAYS"]
     response.set_cookie(COOKIE, _serializer().dumps(device.id), max_age=days * 86400,
-                        httponly=True, samesite="Lax", secure=request.is_secure)
+                        httponly=True, samesite="Lax",
+                        secure=request.is_secure or current_app.config["SESSION_COOKIE_SECURE"])
 
 
 def init_app(app):

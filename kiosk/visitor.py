@@ -36,11 +36,13 @@ def remember(response, resident: Resident) -> None:
         return
     days = current_app.config["RESIDENT_COOKIE_DAYS"]
     response.set_cookie(PHONE_COOKIE, _serializer().dumps(resident.id), max_age=days * 86400,
-                        httponly=True, samesite="Lax", secure=request.is_secure)
+                        httponly=True, samesite="Lax",
+                        secure=request.is_secure or current_app.config["SESSION_COOKIE_SECURE"])
 
 
 def forget(response) -> None:
     """After a finished action on the tablet; on request on a phone ("Not you?")."""
     session.pop(KIOSK_KEY, None)
     if surface() != "kiosk":
-        response.delete_cookie(PHONE_COOKIE)
+        response.delete_cookie(PHONE_COOKIE, httponly=True, samesite="Lax",
+                               secure=request.is_secure or current_app.config["SESSION_COOKIE_SECURE"])

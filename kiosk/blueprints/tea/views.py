@@ -15,7 +15,7 @@ from functools import wraps
 from flask import Blueprint, abort, make_response, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from ... import alliance, codes, ledger, tea, visitor
+from ... import alliance, codes, ledger, limits, tea, visitor
 from ...devices import hall_tablet_only
 from ...extensions import db
 from ...forms import CodeLookupForm, look_up_code, refusal_to_field
@@ -164,6 +164,8 @@ def _scanned(view):
         try:
             session = tea.session_for_token(token)
         except Refusal as refusal:
+            if refusal.reason == "token_bad":  # not one of ours: a guess counts as a wrong code
+                limits.count_wrong_code()
             return render("tea/refused.html", refusal=refusal, status=400)
         return view(session, token)
     return wrapped

@@ -165,7 +165,7 @@ def _keep_device_id(response) -> None:
         return
     response.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(secrets.token_urlsafe(16)),
                         max_age=DEVICE_COOKIE_DAYS * 86400, httponly=True, samesite="Lax",
-                        secure=request.is_secure)
+                        secure=request.is_secure or current_app.config["SESSION_COOKIE_SECURE"])
 
 
 # --- The status page and the thanks -----------------------------------------------------------
