@@ -48,6 +48,10 @@ SEND_EMPTY = """() => {
   form.requestSubmit();
   return true;
 }"""
+# Fields on the shared tablet whose answers the browser could offer to the next resident.
+REMEMBERED = """() => [...document.querySelectorAll("input:not([type=hidden]):not([type=radio]):not([type=checkbox]), textarea")]
+  .filter(f => f.getAttribute("autocomplete") !== "off" && !(f.form && f.form.getAttribute("autocomplete") === "off"))
+  .map(f => f.name || f.id)"""
 # Where keyboard focus lands must be seen: an outline (or a ring) on the first controls Tab reaches.
 FOCUS_SEEN = """() => {
   const el = document.activeElement;
@@ -185,6 +189,8 @@ def test_every_page_is_accessible_touchable_and_fits(hall, new_context, surface,
         found = problems_on(page, surface, size, lang, axe)
         if size == "desktop":  # the keyboard: the same pages, whatever the screen
             found += _focus_problems(page)
+        if surface == "kiosk":  # the shared tablet keeps nothing a resident typed in its autofill
+            found += [f"autofill: {name} may be remembered" for name in page.evaluate(REMEMBERED)]
         problems += [f"{path} [{who}]: {problem}" for problem in found]
 
     for who, path in SENT_EMPTY[surface]:
