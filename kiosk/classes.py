@@ -28,7 +28,7 @@ from .models import Attendance, ClassSession, Course, CourseSchedule, CourseSeat
 from .models.base import utcnow
 from .models.classes import GRADES, LIVE_STATUSES, MARKS, SCHEDULE_KINDS
 from .refusal import Refusal
-from .residents import identify_resident_now, normalise_name
+from .residents import check_name_length, identify_resident_now, normalise_name
 
 _COURSE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
 # Three unexcused absences in a row: staff are told, and may give the seat to the waiting list.
@@ -179,6 +179,7 @@ def check_child(course: Course, child_name: str, child_age: int | None, child_gr
     """
     if not normalise_name(child_name):
         raise Refusal("child_name", _l("Please write the child's name."), field="child_name")
+    check_name_length(normalise_name(child_name), field="child_name")
     if child_grade is not None and child_grade not in GRADES:
         raise Refusal("grade", _l("Please choose the school grade from the list."), field="child_grade")
     if child_age is None and child_grade is None:

@@ -18,6 +18,8 @@ MESSAGES = {
     404: (_l("We could not find this page"),
           _l("The address may be mistyped, or the item no longer exists.")),
     405: (_l("This page cannot be used this way"), _l("Please go back and try again.")),
+    # More than MAX_CONTENT_LENGTH: werkzeug refuses the request before reading it (a huge photo).
+    413: (_l("This is too large to send"), _l("Please go back and choose a smaller photo.")),
     429: (_l("Too many tries"), _l("Please wait a little and try again.")),
     500: (_l("Something went wrong on our side"),
           _l("Nothing you entered is your fault. Please try again, or ask the staff.")),

@@ -1,12 +1,31 @@
 """Form pieces shared by every resident flow: identifying with mobile + name, one-use tokens."""
-from flask import redirect, request
+from flask import has_request_context, redirect, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.form import SUBMIT_METHODS, _Auto
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from . import codes
 from .residents import InvalidMobile, normalise_mobile
+
+
+def _typed_fields_only(_meta, _form, formdata=_Auto):
+    """Every form is filled in from the posted text fields (request.form) alone.
+
+    Flask-WTF also fills a form from uploaded files and from a JSON body: a file sent under a
+    text field's name, or a number or a list in JSON, reached validators that expect text and
+    the answer was a 500. Photos are read by the views themselves (request.files, kiosk.photos),
+    and no form here is meant to be filled in with JSON.
+    """
+    if formdata is not _Auto:
+        return formdata
+    if has_request_context() and request.method in SUBMIT_METHODS and request.form:
+        return request.form
+    return None
+
+
+FlaskForm.Meta.wrap_formdata = _typed_fields_only
 
 
 class MobileMixin:
@@ -93,6 +112,30 @@ def look_up_code(find, not_found, page, found_url):
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 # The largest record number a URL or a form may ask for (the databases' integer).
 LARGEST_ID = 2**31 - 1
+
+
+def whole_number(value, high: int = LARGEST_ID) -> int | None:
+    """A number typed or chosen in a form (a count, a record's id), or None for anything else.
+
+    Decimal digits only: full-width ones from a Chinese keyboard count (int() reads "１２" as 12),
+    but not "²" or "①", which str.isdigit() lets through and int() then refuses with a 500. At most
+    `high`, so that no number reaches a database column it does not fit (and no 10,000-digit string
+    reaches int(), which refuses that too).
+    """
+    text = str(value if value is not None else "").strip()
+    if not text or len(text) > len(str(high)) or not text.isdecimal():
+        return None
+    number = int(text)
+    return number if number <= high else None
+
+
+def record_id(value) -> int:
+    """A WTForms `coerce` for a record chosen from a list: its id, or a ValueError (for WTForms'
+    "not a valid choice") when the value is no id at all or one past what the database holds."""
+    number = whole_number(value)
+    if number is None:
+        raise ValueError(value)
+    return number
 
 
 def sensible_year(day) -> bool:

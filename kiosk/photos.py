@@ -6,6 +6,7 @@ without any metadata, under instance/uploads/ with a random name. Photos are sho
 only; public pages never show one.
 """
 import secrets
+import warnings
 from io import BytesIO
 from pathlib import Path
 
@@ -27,6 +28,15 @@ def folder() -> Path:
     return path
 
 
+def _too_large(field: str) -> Refusal:
+    return Refusal("photo_size", _l("This photo is too large. Please send one under %(mb)s MB.",
+                                    mb=current_app.config["PHOTO_MAX_BYTES"] // (1024 * 1024)), field=field)
+
+
+def _not_a_photo(field: str) -> Refusal:
+    return Refusal("photo_type", _l("This file is not a photo. Please choose a picture."), field=field)
+
+
 def save_photo(upload, field: str = "photo") -> str | None:
     """Keep an uploaded picture (a werkzeug FileStorage); returns its file name, None if none sent.
 
@@ -36,17 +46,26 @@ def save_photo(upload, field: str = "photo") -> str | None:
         return None
     data = upload.stream.read(current_app.config["PHOTO_MAX_BYTES"] + 1)
     if len(data) > current_app.config["PHOTO_MAX_BYTES"]:
-        raise Refusal("photo_size", _l("This photo is too large. Please send one under %(mb)s MB.",
-                                       mb=current_app.config["PHOTO_MAX_BYTES"] // (1024 * 1024)), field=field)
+        raise _too_large(field)
     try:
-        image = Image.open(BytesIO(data))
+        with warnings.catch_warnings():
+            # Past MAX_IMAGE_PIXELS Pillow only warns (it raises past twice that), and the picture
+            # would then be decoded whole: a small file that unpacks to gigabytes (a decompression
+            # bomb) is refused as too large, before any pixel is decoded.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(BytesIO(data))
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise _too_large(field) from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise _not_a_photo(field) from None
+    try:
         if image.format not in _ACCEPTED:
             raise UnidentifiedImageError(image.format)
         image = ImageOps.exif_transpose(image)  # upright, as the camera held it
         image.thumbnail((current_app.config["PHOTO_MAX_SIDE"],) * 2)
         image = image.convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise Refusal("photo_type", _l("This file is not a photo. Please choose a picture."), field=field) from None
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):  # e.g. cut short
+        raise _not_a_photo(field) from None
     name = f"{secrets.token_hex(16)}.jpg"
     # A fresh JPEG from the pixels alone: no EXIF, no GPS, no maker notes.
     image.save(folder() / name, "JPEG", quality=82, optimize=True)

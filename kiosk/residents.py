@@ -45,8 +45,20 @@ def mask_mobile(mobile: str) -> str:
     return f"{mobile[:3]}****{mobile[-4:]}"
 
 
+# The longest name a resident, a volunteer or a child may have (their columns' length).
+NAME_MAX = 60
+
+
 def normalise_name(raw: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", raw or "").split())
+
+
+def check_name_length(name: str, field: str = "name") -> None:
+    """Refuse a normalised name longer than NAME_MAX. The forms count what was typed, but NFKC
+    turns some single characters into many (ﷺ into 18 letters): PostgreSQL would refuse such a
+    name with a 500, and cutting it would keep a name nobody wrote."""
+    if len(name) > NAME_MAX:
+        raise Refusal("name_long", _l("Please write a shorter name."), field=field)
 
 
 def identify_resident(mobile: str, name: str, building_unit: str | None = None,
@@ -60,6 +72,7 @@ def identify_resident(mobile: str, name: str, building_unit: str | None = None,
     name = normalise_name(name)
     if not name:
         raise Refusal("name_missing", _l("Please write your name."), field="name")
+    check_name_length(name)
     resident = db.session.scalar(select(Resident).where(Resident.mobile == mobile))
     if resident is None:
         if not consent:

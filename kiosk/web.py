@@ -1,9 +1,10 @@
 """How pages are rendered and served: full pages, htmx fragments, headers, the three surfaces."""
 import uuid
 
-from flask import make_response, render_template, request
+from flask import Request, make_response, render_template, request
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import qr, settings
@@ -42,7 +43,26 @@ def new_token() -> str:
     return str(uuid.uuid4())
 
 
+class _Fields(ImmutableMultiDict):
+    """A request's query and form fields, without NUL characters.
+
+    No person types a NUL, and PostgreSQL refuses one in text (a 500 from any form or search box
+    that received "%00"); SQLite would keep it. Dropped here, once, for every field of every form.
+    """
+
+    def __init__(self, mapping=None):
+        if isinstance(mapping, list):  # what werkzeug's query and form parsers hand over
+            mapping = [(k.replace("\x00", ""), v.replace("\x00", "") if isinstance(v, str) else v)
+                       for k, v in mapping]
+        super().__init__(mapping)
+
+
+class HallRequest(Request):
+    parameter_storage_class = _Fields
+
+
 def init_app(app):
+    app.request_class = HallRequest
     if hops := app.config.get("BEHIND_PROXY"):
         # Trust X-Forwarded-For/-Proto/-Host from exactly this many proxies (see config.py).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

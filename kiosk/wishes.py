@@ -26,7 +26,7 @@ from .models.base import utcnow
 from .models.tea import CONCERN_CATEGORIES, Concern
 from .models.wishes import CATEGORIES, SUB_TEAMS, WISH_KINDS, Claim, Fulfilment, PartnerUnit, Volunteer, Wish
 from .refusal import Refusal
-from .residents import InvalidMobile, normalise_mobile, normalise_name
+from .residents import InvalidMobile, check_name_length, normalise_mobile, normalise_name
 
 # A request on the wall or in the hands of a claimant; the wall shows both (a claimed one as taken).
 ON_THE_WALL = ("published", "claimed")
@@ -303,6 +303,7 @@ def volunteer_for(mobile: str, name: str) -> Volunteer:
     mobile, name = _mobile(mobile), normalise_name(name)
     if not name:
         raise Refusal("name", _l("Please write your name."), field="name")
+    check_name_length(name)
     volunteer = db.session.scalar(select(Volunteer).where(Volunteer.mobile == mobile))
     if volunteer is None:
         volunteer = Volunteer(name=name, mobile=mobile, key=secrets.token_urlsafe(18))
@@ -461,6 +462,7 @@ def save_volunteer(name: str, mobile: str, team: str, sub_team: str, active: boo
     name = normalise_name(name)
     if not name:
         raise Refusal("name", _l("Please write the name."), field="name")
+    check_name_length(name)
     mobile = _mobile(mobile)
     try:
         with write_transaction() as s:

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import DateInput, NumberInput, TimeInput
 
 from ...activities import CAPACITY_MAX, CAPACITY_MIN
-from ...forms import MobileMixin, TokenForm
+from ...forms import MobileMixin, TokenForm, record_id, whole_number
 from ..staff.class_forms import _clock, _day
 
 
@@ -36,7 +36,9 @@ ORGANISER_NAMES = {"staff": _l("The hall's staff"), "team": _l("A volunteer team
 
 
 def _optional_id(value):
-    return int(value) if value not in (None, "", "None") else None
+    if value in (None, "", "None"):
+        return None
+    return record_id(value)
 
 
 class ActivityForm(FlaskForm):
@@ -80,10 +82,11 @@ class ActivityForm(FlaskForm):
         if not raw:
             field.data = None
             return
-        if not raw.isdigit() or not CAPACITY_MIN <= int(raw) <= CAPACITY_MAX:
+        capacity = whole_number(raw, CAPACITY_MAX)
+        if capacity is None or capacity < CAPACITY_MIN:
             raise ValidationError(_l("Please give the number of places, from %(min)s to %(max)s, or leave it "
                                      "empty for no limit.", min=CAPACITY_MIN, max=CAPACITY_MAX))
-        field.data = int(raw)
+        field.data = capacity
 
     def validate_description_zh(self, field):
         field.data = field.data or ""

@@ -5,7 +5,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ...classes import CHILD_AGE_MAX, CHILD_AGE_MIN, GRADE_NAMES
-from ...forms import MobileMixin, TokenForm
+from ...forms import MobileMixin, TokenForm, whole_number
 
 
 
@@ -15,7 +15,8 @@ def _age(value):
     if value in (None, ""):
         return None
     text = str(value).strip()
-    return int(text) if text.isdigit() else text
+    number = whole_number(text, 999)
+    return number if number is not None else text
 
 
 def age_choices():

@@ -23,6 +23,7 @@ from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
 from ... import alliance, codes
 from ...extensions import db
+from ...forms import record_id, whole_number
 from ...lending import hall_today
 from ...models import PartnerUnit, StaffUser
 from ...models.community import AGENDA_STATUSES, MATCH_KINDS
@@ -66,7 +67,7 @@ bp.context_processor(_alliance_helpers)
 # --- Forms ------------------------------------------------------------------------------------
 
 def _optional_int(value):
-    return int(value) if str(value or "").isdigit() else None
+    return whole_number(value)
 
 
 def _as_day(field, required: bool) -> None:
@@ -89,7 +90,7 @@ def _unit_choices(units, blank) -> list[SelectChoice]:
 class MeetingForm(FlaskForm):
     day = StringField(_l("Date of the meeting"), widget=DateInput())
     place = StringField(_l("Place of the meeting"), validators=[Length(max=80, message=_SHORTER)])
-    units = SelectMultipleField(_l("Partner units present"), coerce=int, validate_choice=False,
+    units = SelectMultipleField(_l("Partner units present"), coerce=record_id, validate_choice=False,
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     chair_unit = SelectField(_l("Chair unit of the quarter"), coerce=_optional_int, validate_choice=False)
     note = TextAreaField(_l("Notes and minutes"))

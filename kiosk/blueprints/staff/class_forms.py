@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, NumberInput, TimeInput
 
 from ...classes import CHILD_AGE_MAX, CHILD_AGE_MIN
-from ...forms import MobileMixin, TokenForm
+from ...forms import MobileMixin, TokenForm, record_id
 from ...i18n import weekday_names
 from ...models.classes import SCHEDULE_KINDS
 from . import class_words
@@ -59,7 +59,9 @@ def _ticked(field, message) -> None:
 
 def _optional_id(value):
     """The teacher select: "" means no teacher yet."""
-    return int(value) if value not in (None, "", "None") else None
+    if value in (None, "", "None"):
+        return None
+    return record_id(value)
 
 
 class CourseForm(FlaskForm):

@@ -20,6 +20,7 @@ from sqlalchemy import case, func, select
 
 from ... import tea
 from ...extensions import db
+from ...forms import whole_number
 from ...ledger import ledger_query
 from ...lending import hall_today
 from ...models import Concern, Resident, TeaInvitation, TeaSession, TeaSignIn
@@ -155,7 +156,7 @@ def _back_to(session_id: int, part: str):
 def tea_invite(session_id):
     """Invite the residents ticked in the suggestion (staff may have unticked some)."""
     session = _session_or_404(session_id)
-    ticked = [int(v) for v in request.form.getlist("resident") if v.isdigit()]
+    ticked = [n for n in map(whole_number, request.form.getlist("resident")) if n is not None]
     known = list(db.session.scalars(select(Resident.id).where(Resident.id.in_(ticked))))
     made = tea.invite(session.id, known) if known else 0
     flash(ngettext("%(num)s resident invited.", "%(num)s residents invited.", made) if known

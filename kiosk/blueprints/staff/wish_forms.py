@@ -14,7 +14,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import DateInput, NumberInput
 
-from ...forms import MobileMixin
+from ...forms import MobileMixin, whole_number
 from ...lending import hall_today
 from ...models.tea import CONCERN_CATEGORIES
 from ...models.wishes import CATEGORIES, SUB_TEAMS, WISH_KINDS, WISH_STATUSES
@@ -40,8 +40,9 @@ def who_choices(volunteers, units, blank) -> list[SelectChoice]:
 def who(value) -> tuple[int | None, int | None]:
     """"v3" -> (3, None), "u5" -> (None, 5), anything else -> (None, None)."""
     value = value or ""
-    if value[:1] in ("v", "u") and value[1:].isdigit():
-        return (int(value[1:]), None) if value[0] == "v" else (None, int(value[1:]))
+    number = whole_number(value[1:])
+    if value[:1] in ("v", "u") and number is not None:
+        return (number, None) if value[0] == "v" else (None, number)
     return None, None
 
 
@@ -68,8 +69,7 @@ class WishFilterForm(FlaskForm):
 
     @property
     def older_days(self) -> int | None:
-        value = (self.older.data or "").strip()
-        return int(value) if value.isdigit() and int(value) <= 3650 else None
+        return whole_number(self.older.data, 3650)
 
     @property
     def filters(self) -> dict:
@@ -104,7 +104,7 @@ class ConvertForm(FlaskForm):
 
 
 def _optional_int(value):
-    return int(value) if str(value or "").isdigit() else None
+    return whole_number(value)
 
 
 class AssignForm(FlaskForm):

@@ -21,7 +21,7 @@ from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
 from ... import photos, worklog
 from ...extensions import db
-from ...forms import TokenForm
+from ...forms import TokenForm, whole_number
 from ...lending import hall_today
 from ...models import StaffUser
 from ...models.community import WorkKind, WorkLogEntry
@@ -40,17 +40,12 @@ _SHORTER = _l("Please write it shorter.")
 
 def _an_id(value):
     """A ticked id from the form; anything else is None (and the rules say what is wrong)."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return whole_number(value)
 
 
 def _ids(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # not anyone: kiosk.worklog refuses it next to the field
+    number = whole_number(value)
+    return -1 if number is None else number  # -1: not anyone; kiosk.worklog refuses it next to the field
 
 
 # --- Forms ------------------------------------------------------------------------------------
@@ -93,9 +88,10 @@ class WorkLogFields(FlaskForm):
         if not text:
             field.data = 0
             return
-        if not text.isdigit() or int(text) > worklog.HOUSEHOLDS_MAX:
+        households = whole_number(text, worklog.HOUSEHOLDS_MAX)
+        if households is None:
             raise ValidationError(_l("Please give the number of households as a number, like 3."))
-        field.data = int(text)
+        field.data = households
 
     def entry(self, photo: str | None) -> worklog.Entry:
         return worklog.Entry(kind_id=self.kind.data, day=self.day.data, staff_ids=list(self.staff.data or []),

@@ -11,7 +11,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ... import wishes
-from ...forms import IdentifyForm, MobileMixin, TokenForm
+from ...forms import IdentifyForm, MobileMixin, TokenForm, whole_number
 
 # One picture and one word per category, so a resident who reads neither language well can choose.
 CATEGORY_WORDS = {
@@ -83,8 +83,7 @@ class WishForm(IdentifyForm, TokenForm):
 
 def _int_or_none(value):
     """A radio or select's number; None for no choice or anything else (refused in words)."""
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return whole_number(value)
 
 
 class ThanksForm(FlaskForm):
