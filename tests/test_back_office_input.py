@@ -19,6 +19,9 @@ def admin(app):
     "/staff/audit?since=0001-01-01", "/staff/audit?until=9999-12-31", "/staff/audit.csv?since=0001-01-01",
     "/staff/residents?q=%23999999999999999999999", "/staff/residents/1/merge?other=999999999999999999999",
     "/staff/residents/1/merge?other=%C2%B2", "/staff/report?end=9999-12-31",
+    # Look-alike digits that str.isdigit() lets through and int() refuses ("²", "①"), and a huge id.
+    "/staff/tools?kind=%C2%B2", "/staff/tools?kind=99999999999999999999", "/staff/labels?tool=%E2%91%A0&tool=1",
+    "/staff/audit?staff=%C2%B2", "/staff/audit?staff=99999999999999999999",
 ])
 def test_odd_filters_get_an_answer(admin, path):
     assert admin.get(path).status_code in (200, 422)

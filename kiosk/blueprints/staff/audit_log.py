@@ -19,7 +19,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from ...extensions import db
-from ...forms import HallDate
+from ...forms import HallDate, whole_number
 from ...models import AuditEntry, StaffUser
 from ...pagination import paginate
 from ...web import render
@@ -153,8 +153,8 @@ def _filters(names: dict[int, str]):
     who = form.staff.data or ""
     if who == SYSTEM:
         stmt = stmt.where(AuditEntry.staff_id.is_(None))
-    elif who.isdigit():
-        stmt = stmt.where(AuditEntry.staff_id == int(who))
+    elif (staff_id := whole_number(who)) is not None:
+        stmt = stmt.where(AuditEntry.staff_id == staff_id)
     if form.record_type.data:
         stmt = stmt.where(AuditEntry.record_type == form.record_type.data)
     if (form.record_id.data or "").strip():

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from wtforms.widgets import DateInput, NumberInput
 
 from ... import inventory, settings
-from ...forms import TokenForm
+from ...forms import TokenForm, whole_number
 from ...lending import hall_today
 from ...models.tools import CONDITIONS, TOOL_STATUSES
 from . import words
@@ -122,7 +122,7 @@ class ToolFilterForm(FlaskForm):
 
     @property
     def kind_id(self) -> int | None:
-        return int(self.kind.data) if (self.kind.data or "").isdigit() else None
+        return whole_number(self.kind.data)
 
 
 class LedgerFilterForm(FlaskForm):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ...extensions import db
+from ...forms import whole_number
 from ...i18n import HTML_LANG
 from ...models import Course, Tool
 from ...qr import course_url, label_url, qr_svg, shop_url, wishes_url
@@ -22,7 +23,7 @@ MAX_LABELS = 210  # ten A4 sheets; more is a mistake in the address, not a print
 @bp.get("/labels")
 def labels():
     """Labels for the tools ticked on the tools list (?tool=1&tool=2...): QR, kind in zh and bo, code."""
-    ids = sorted({int(i) for i in request.args.getlist("tool") if i.isdigit()})[:MAX_LABELS]
+    ids = sorted({n for i in request.args.getlist("tool") if (n := whole_number(i)) is not None})[:MAX_LABELS]
     tools = list(db.session.scalars(
         select(Tool).options(joinedload(Tool.kind)).where(Tool.id.in_(ids)).order_by(Tool.code))) \
         if ids else []
