@@ -18,8 +18,9 @@ from babel.messages.pofile import read_po, write_po
 
 from kiosk import translation_review
 from kiosk.auth import create_staff
-from tests.conftest import ADMIN_PASSWORD, Hall
-from tests.test_security import STAFF_PASSWORD, login
+from tests.conftest import Hall
+from tests.test_accounts import browser
+from tests.test_security import STAFF_PASSWORD
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "kiosk" / "translations"
 TEACHER_PASSWORD = "blackboard chalk 7"
@@ -52,14 +53,6 @@ def people(app):
         create_staff("yangchen", TEACHER_PASSWORD, role="teacher", display_name="Ms Yangchen")
         create_staff("dawa", COORDINATOR_PASSWORD, role="coordinator", display_name="Dawa")
     return app
-
-
-def browser(app, username="admin", password=ADMIN_PASSWORD):
-    client = app.test_client()
-    with client.session_transaction() as s:
-        s["lang"] = "en"
-    assert login(client, username, password).status_code == 303
-    return client
 
 
 def rows(client, query="") -> list[tuple[str, str, str]]:
