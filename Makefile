@@ -42,5 +42,10 @@ run: db
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Ten years of a busy hall under load (issue 9): see bench/README.md. BENCH_ARGS="--only small --seconds 3";
+# KIOSK_BENCH_POSTGRES_URL=postgresql+psycopg://... also measures PostgreSQL (its tables are replaced).
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
