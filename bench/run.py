@@ -1,7 +1,7 @@
 """`make bench`: the hall after ten years, under load, measured as residents and staff feel it.
 
     .venv/bin/python -m bench.run [--only small|large] [--seconds 10] [--concurrency 16] [--seed 9]
-    KIOSK_BENCH_POSTGRES_URL=postgresql+psycopg://127.0.0.1:5432/test make bench   # also PostgreSQL
+    KIOSK_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/kiosk_bench make bench   # also PostgreSQL (a database of its own: its tables are replaced)
 
 For each dataset (small = scale 0.1, then large = 1.0; bench/data.py) and each database (SQLite,
 and PostgreSQL when KIOSK_BENCH_POSTGRES_URL is set; its tables are DROPPED and refilled):
