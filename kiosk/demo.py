@@ -15,9 +15,8 @@ from . import activities, alliance, classes, ledger, lending, tea, wishes, workl
 from .auth import create_staff
 from .database import write_transaction
 from .extensions import db
-from .models import (Activity, AgendaItem, AgendaStep, Concern, ConcernStep, JointMeeting, Loan, PartnerUnit,
-                     Registration, Resident, SignUp, StaffUser, Tool, ToolKind, Volunteer, Wish, WorkKind,
-                     WorkLogEntry)
+from .models import (AgendaItem, AgendaStep, Concern, ConcernStep, Loan, PartnerUnit,
+                     Registration, Resident, SignUp, StaffUser, Tool, ToolKind, Volunteer, Wish, WorkLogEntry)
 from .models.base import utcnow
 
 # (中文, བོད་ཡིག, English, pictogram, loan days, how many)

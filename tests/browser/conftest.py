@@ -31,14 +31,19 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
          "device_scale_factor": 2}
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """The system Chromium, headless. Missing: skipped locally, a failure in CI."""
+def require_chromium():
+    """The system Chromium must be there: missing, the test is skipped locally and fails in CI."""
     if not Path(CHROMIUM).exists():
         message = f"{CHROMIUM} is not installed (apt-get install chromium)"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """The system Chromium, headless. Missing: skipped locally, a failure in CI."""
+    require_chromium()
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True,
             "args": CHROMIUM_ARGS}
 

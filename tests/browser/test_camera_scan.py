@@ -11,10 +11,9 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from kiosk import qr
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TABLET
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TABLET, require_chromium
 from tests.browser.helpers import choose_language, free_tool_of, path_is
 from tests.browser.page_checks import assert_fit_for_residents
-from tests.conftest import IN_CI
 
 pytestmark = pytest.mark.browser
 
@@ -61,11 +60,7 @@ def fake_camera_video(folder: Path, text: str | None, frames: int = 5) -> Path:
 @pytest.fixture
 def chromium(playwright):
     """chromium(*extra_args) -> the system Chromium, headless, with these flags; closed afterwards."""
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     browsers = []
 
     def launch(*extra_args):

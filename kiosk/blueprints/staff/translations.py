@@ -20,7 +20,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import Length, Optional
 
 from ...translation_review import review as tibetan_catalogue
-from ...pagination import Page, page_number
+from ...pagination import paginate_list
 from ...web import render
 from . import STAFF_MENU, bp
 from .exports import csv_response
@@ -53,19 +53,12 @@ def _filtered():
     return form, everything, sentences
 
 
-def _page(items: list, raw_number) -> Page:
-    pages = max(1, -(-len(items) // PER_PAGE))
-    number = min(page_number(raw_number), pages)  # a page past the end shows the last page
-    start = (number - 1) * PER_PAGE
-    return Page(items=items[start:start + PER_PAGE], number=number, per_page=PER_PAGE, total=len(items))
-
-
 @bp.get("/translations")
 def translation_review():
     """The Tibetan sentences still to review: how many are done, then English, 中文 and the draft."""
     form, everything, sentences = _filtered()
     return render("staff/translations.html", block="translation_table", form=form, review=everything,
-                  page=_page(sentences, request.args.get("page")))
+                  page=paginate_list(sentences, request.args.get("page"), PER_PAGE))
 
 
 @bp.get("/translations.csv")
