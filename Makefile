@@ -37,7 +37,7 @@ db: install
 	$(BIN)/flask setup --demo-if-empty
 
 run: db
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - 'kiosk:create_app()'
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - kiosk.wsgi:app
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

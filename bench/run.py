@@ -379,7 +379,7 @@ def measure(db_name: str, url: str, dataset: str, scale: float, args, meta: dict
     finally:
         minimal.stop()
     print(f"minimal app: {baseline['rps']} req/s, p99 {baseline['p99_ms']} ms")
-    server = Server("kiosk:create_app()", env, OUT_DIR / f"gunicorn-{dataset}-{db_name}.log")
+    server = Server("kiosk.wsgi:app", env, OUT_DIR / f"gunicorn-{dataset}-{db_name}.log")
     pages = {}
     try:
         booted_mb = server.peak_mb()  # each worker before any page: imports, catalogues

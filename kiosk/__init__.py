@@ -7,12 +7,17 @@ from flask import Flask
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
-def create_app(test_config=None):
-    """Build the app. Nothing happens at import time; tests pass their own config."""
+def create_app(test_config=None, *, commands=True):
+    """Build the app. Nothing happens at import time; tests pass their own config.
+
+    commands=False is the app as gunicorn serves it (kiosk.wsgi): without the `flask` commands,
+    and so without Flask-Migrate, whose Alembic and Mako would take 11 MB in every web worker
+    that never migrates anything (issue 9: at most 120 MB a worker).
+    """
     from . import audit, auth, cli, database, devices, errors, i18n, limits, logs, web
     from .blueprints import register_blueprints
     from .config import load_config
-    from .extensions import csrf, db, htmx, migrate
+    from .extensions import csrf, db, htmx
 
     # KIOSK_INSTANCE_PATH moves instance/ (config.py, secret_key, the SQLite file) elsewhere,
     # e.g. /var/lib/hall-kiosk on a server; unset, it is instance/ next to the code.
@@ -23,7 +28,10 @@ def create_app(test_config=None):
     logs.init_app(app)  # first: nothing logged from here on shows a mobile number or password
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    if commands:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=MIGRATIONS, render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
     database.init_app(app)
@@ -35,5 +43,6 @@ def create_app(test_config=None):
     register_blueprints(app)
     limits.init_app(app)
     errors.init_app(app)
-    cli.init_app(app)
+    if commands:
+        cli.init_app(app)
     return app

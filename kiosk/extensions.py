@@ -1,7 +1,7 @@
-"""Extensions, created once and unbound; create_app() binds them."""
+"""Extensions, created once and unbound; create_app() binds them (Flask-Migrate only for the
+`flask` commands: see create_app)."""
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -23,7 +23,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()

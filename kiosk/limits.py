@@ -133,5 +133,10 @@ def init_app(app):
         swallow_errors=True,
     )
     limiter.init_app(app)
+    # Most requests are under neither limit (staff pages, the kiosk home, a tool's page read
+    # by its label...): let them past before Flask-Limiter resolves its limits, which costs
+    # more than some whole pages.
+    limiter.request_filter(
+        lambda: _wrong_codes_exempt() and (request.method != "POST" or _public_forms_exempt()))
     app.extensions["kiosk_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _refused)

@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from . import cache
 from .database import write_transaction
 from .extensions import db
 from .models import Setting
@@ -61,6 +62,7 @@ def _overrides() -> dict:
 
 def _forget():
     current_app.extensions.pop("kiosk_settings", None)
+    cache.forget_all()  # pages kept whole show settings too (the tablet's idle time, the name)
 
 
 def _parse(spec: Spec, text: str):

@@ -7,7 +7,8 @@ from jinja2_fragments.flask import render_block
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import qr, settings
+from . import cache, qr, settings
+from .i18n import current_lang
 
 LAYOUTS = {"kiosk": "kiosk/layout.html", "phone": "phone/layout.html", "staff": "staff/layout.html"}
 
@@ -34,6 +35,30 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     else:
         html = render_template(template, **context)
     response = make_response(html, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+# Stands in for the visitor's CSRF token in a page kept by render_for_everyone.
+_CSRF_MARK = "\ue000csrf\ue000"  # private-use characters: no page has them by chance
+
+
+def render_for_everyone(template: str, **context):
+    """A page that is the same for every visitor who reads it in one language (the hall tablet's
+    home: four tiles), rendered once per worker every few seconds instead of on every visit.
+
+    The one thing in it that is the visitor's own, the CSRF token of its forms, is cut out of
+    the kept copy and the visitor's own put back on the way out. Kept for settings.CACHE_SECONDS,
+    so a changed setting (the hall's name, the idle time) shows as soon as it would anyway.
+    The address is part of the key: the language switch sends the visitor back to it.
+    """
+    def rendered() -> str:
+        token = generate_csrf()
+        return render_template(template, **context).replace(token, _CSRF_MARK)
+
+    key = ("page", template, current_lang(), request.full_path)
+    html = cache.remembered(key, settings.CACHE_SECONDS, rendered)
+    response = make_response(html.replace(_CSRF_MARK, generate_csrf()))
     response.vary.add("HX-Request")
     return response
 

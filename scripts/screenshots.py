@@ -20,7 +20,7 @@ registers a child, sends a wish and plans a tea), for example:
     export KIOSK_DATABASE_URL=sqlite:////tmp/readme.sqlite KIOSK_INSTANCE_PATH=/tmp/readme-instance
     export KIOSK_ADMIN_PASSWORD='screenshots pw 2026' KIOSK_BASE_URL=http://127.0.0.1:8123 FLASK_APP=kiosk
     .venv/bin/flask db upgrade && .venv/bin/flask setup --demo-if-empty
-    .venv/bin/gunicorn -b 127.0.0.1:8123 'kiosk:create_app()' &
+    .venv/bin/gunicorn -b 127.0.0.1:8123 kiosk.wsgi:app &
     .venv/bin/python scripts/screenshots.py --password "$KIOSK_ADMIN_PASSWORD"
 
 Another port (the same in KIOSK_BASE_URL): --base-url http://127.0.0.1:8125. The admin password
@@ -295,7 +295,7 @@ class DemoHall:
                               stderr=self.log).returncode:
                 self._fail(f"`flask {' '.join(step)}` failed")
         self.server = subprocess.Popen(
-            [str(bin_ / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "kiosk:create_app()"],
+            [str(bin_ / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "kiosk.wsgi:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
         self._wait_until_it_answers()
 

@@ -137,7 +137,7 @@ def start_gunicorn(url: str, port: int, log, env: dict | None = None, args=(),
            "KIOSK_RATE_LIMIT_PREFIX": f"test-{uuid.uuid4().hex[:12]}", **(env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-         "--timeout", "60", "--graceful-timeout", "5", *args, "kiosk:create_app()"],
+         "--timeout", "60", "--graceful-timeout", "5", *args, "kiosk.wsgi:app"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=new_group)
 
 
