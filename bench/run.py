@@ -62,6 +62,9 @@ PAGES = [
     ("dashboard", "dashboard", "/staff/", "staff", 0.2),
     ("report", "half-year report", "/staff/report", "staff", 0.2),
 ]
+# "Flat, not linear": a page may cost at most this many times more on the large dataset (ten
+# times the rows) than on the small one; beyond it, the page grows with the data.
+FLAT_FACTOR = 1.3
 TARGET = {"resident_p99_ms": 50, "resident_queries": 6, "report_p95_ms_large": 250, "write_p95_ms": 100,
           "worker_mb": 120, "first_visit_zh_kb": 40, "first_visit_bo_kb": 150}
 
@@ -420,6 +423,10 @@ def verdicts(result: dict, small: dict | None) -> dict:
             same = None if small is None else small["pages"][key]["queries"] == page["queries"]
             checks[f"{key} queries"] = (page["queries"], f"≤ {TARGET['resident_queries']}",
                                         page["queries"] <= TARGET["resident_queries"] and same is not False)
+        if small is not None:
+            # Ratios, not req/s: each dataset's run has its own minimal-app yardstick.
+            growth = round(small["pages"][key]["ratio"] / page["ratio"], 2) if page["ratio"] else None
+            checks[f"{key} growth"] = (growth, f"≤ {FLAT_FACTOR}×", growth is not None and growth <= FLAT_FACTOR)
         if page["status"] != 200:
             checks[f"{key} status"] = (page["status"], "200", False)
     if result["dataset"] == "large":
@@ -440,7 +447,7 @@ def verdicts(result: dict, small: dict | None) -> dict:
 
 def table(result: dict, checks: dict) -> str:
     head = (f"{'page':24} {'req/s':>8} {'ratio':>12} {'p50':>7} {'p95':>7} {'p99':>10} "
-            f"{'queries':>9} {'gzip KB':>8}")
+            f"{'queries':>9} {'gzip KB':>8} {'×small':>8}")
     lines = [(f"\n{result['dataset']} dataset on {result['database']}: minimal app "
              f"{result['minimal']['rps']} req/s (p99 {result['minimal']['p99_ms']} ms)"), head, "-" * len(head)]
     for key, label, _t, audience, ratio in PAGES:
@@ -450,6 +457,8 @@ def table(result: dict, checks: dict) -> str:
         queries = f"{p['queries']}{_mark(c[f'{key} queries']['met']) if audience == 'resident' else ' '}"
         lines.append(f"{label:24} {p['rps']:>8} {p['ratio']:>6}≥{ratio:<4}{_mark(c[f'{key} ratio']['met'])} "
                      f"{p['p50_ms']:>7} {p['p95_ms']:>7} {p99:>10} {queries:>9} {p['gzip_bytes'] / 1024:>8.1f}"
+                     + (f" {c[f'{key} growth']['figure']!s:>7}{_mark(c[f'{key} growth']['met'])}"
+                        if f"{key} growth" in c else "")
                      + ("" if p["status"] == 200 else f"  (HTTP {p['status']})"))
     w = result["write_mix"]
     lines.append(f"{'borrow/return (POSTs)':24} {w['rps']:>8} {'':>12} {w['p50_ms']:>7} "
@@ -457,7 +466,8 @@ def table(result: dict, checks: dict) -> str:
                  f"{'b' + str(w['queries']['borrow']['queries']) + '/r' + str(w['queries']['return']['queries']):>9}"
                  f"   errors {w['errors']}{_mark(checks['borrow/return errors']['met'])}")
     lines.append("targets: p99 ≤ 50 ms and ≤ 6 queries (same on both datasets) for resident pages; "
-                 "borrow/return p95 ≤ 100 ms")
+                 f"borrow/return p95 ≤ 100 ms; ×small: the page's cost here over its cost on the small "
+                 f"dataset (ratio there / ratio here), flat if ≤ {FLAT_FACTOR}")
     for key in ("report p95 (large)", "worker peak MB", "first visit zh KB", "first visit bo KB"):
         if key in checks:
             c = checks[key]
