@@ -6,16 +6,17 @@ wishes and concerns over time).
 No Flask request in here: every function takes `today` (the hall's date), so tests are
 deterministic. Timestamps are stored as naive UTC; they are counted on the hall's calendar
 (config TIMEZONE), so a loan at 00:30 hall time on the 1st belongs to that month, not the one
-before. Each series is one query over its window (the last 12 months or weeks), bucketed in
-Python: a hall's volume is small, and the same code runs on SQLite and PostgreSQL.
+before. Each count is one grouped query: the periods' first moments (hall midnights, as UTC) are
+worked out here and the database sorts each row into its period (a CASE over those moments), so
+a year of a busy hall's loans is added up in SQL and comes back as twelve numbers, the same way
+on SQLite and PostgreSQL.
 """
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .extensions import db
@@ -37,11 +38,6 @@ ITEMS_FOLLOWED = ("resolved", "in_progress")
 
 def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def hall_day(moment: datetime) -> date:
-    """The hall's date of a stored (naive UTC) timestamp."""
-    return moment.replace(tzinfo=UTC).astimezone(_zone()).date()
 
 
 def utc_start_of(day: date) -> datetime:
@@ -69,10 +65,6 @@ def _month_of(day: date) -> date:
     return day.replace(day=1)
 
 
-def _week_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 # --- Series for the charts ----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -83,17 +75,36 @@ class Point:
     values: tuple[int, ...]
 
 
-def _points(starts: list[date], *counters: Counter) -> list[Point]:
-    return [Point(s, tuple(c.get(s, 0) for c in counters)) for s in starts]
+def _points(starts: list[date], *counts: dict[int, int]) -> list[Point]:
+    """One Point per period; counts map a period's index in `starts` to its number."""
+    return [Point(s, tuple(c.get(k, 0) for c in counts)) for k, s in enumerate(starts)]
+
+
+def _period_of(column, bounds: list):
+    """The index k of the period [bounds[k], bounds[k + 1]) that `column` falls in, in SQL.
+    Rows outside [bounds[0], bounds[-1]) are the caller's to leave out."""
+    whens = [(column < bound, k) for k, bound in enumerate(bounds[1:-1])]
+    return case(*whens, else_=len(bounds) - 2) if whens else literal(0)
+
+
+def _counted(bounds: list, column) -> dict[int, int]:
+    """How many rows have `column` in each period: {period's index: n}, in one query."""
+    period = _period_of(column, bounds)
+    return dict(db.session.execute(select(period, func.count()).where(
+        column >= bounds[0], column < bounds[-1]).group_by(period)).all())
+
+
+def _month_bounds(today: date, n: int) -> tuple[list[date], list[datetime]]:
+    """The last n months' first days, and their first moments (and the next month's) in UTC."""
+    starts = month_starts(today, n)
+    after = (starts[-1] + timedelta(days=31)).replace(day=1)
+    return starts, [utc_start_of(day) for day in [*starts, after]]
 
 
 def loans_per_month(today: date, n: int = MONTHS) -> list[Point]:
     """Loans begun in each of the last n months: values (loans,)."""
-    starts = month_starts(today, n)
-    since = utc_start_of(starts[0])
-    counted = Counter(_month_of(hall_day(at)) for at in
-                      db.session.scalars(select(Loan.borrowed_at).where(Loan.borrowed_at >= since)))
-    return _points(starts, counted)
+    starts, bounds = _month_bounds(today, n)
+    return _points(starts, _counted(bounds, Loan.borrowed_at))
 
 
 def attendance_per_week(today: date, n: int = WEEKS) -> list[Point]:
@@ -103,26 +114,19 @@ def attendance_per_week(today: date, n: int = WEEKS) -> list[Point]:
     Weeks are those of the class date, not of the moment the teacher ticked the roster.
     """
     starts = week_starts(today, n)
-    rows = db.session.execute(
-        select(ClassSession.day, Attendance.mark).join(ClassSession, ClassSession.id == Attendance.session_id)
-        .where(ClassSession.day >= starts[0], ClassSession.day <= today)).all()
-    present, marked = Counter(), Counter()
-    for day, mark in rows:
-        marked[_week_of(day)] += 1
-        if mark == "present":
-            present[_week_of(day)] += 1
-    return _points(starts, present, marked)
+    bounds = [*starts, today + timedelta(days=1)]
+    period = _period_of(ClassSession.day, bounds)
+    found = db.session.execute(
+        select(period, func.sum(case((Attendance.mark == "present", 1), else_=0)), func.count())
+        .join(ClassSession, ClassSession.id == Attendance.session_id)
+        .where(ClassSession.day >= bounds[0], ClassSession.day < bounds[-1]).group_by(period)).all()
+    return _points(starts, {k: present for k, present, _ in found}, {k: marked for k, _, marked in found})
 
 
 def _opened_and_closed(model, today: date, n: int) -> list[Point]:
     """Rows of `model` created and closed (its closed_at) in each of the last n months."""
-    starts = month_starts(today, n)
-    since = utc_start_of(starts[0])
-    rows = db.session.execute(select(model.created_at, model.closed_at).where(
-        or_(model.created_at >= since, model.closed_at >= since))).all()
-    opened = Counter(_month_of(hall_day(c)) for c, _ in rows if c >= since)
-    closed = Counter(_month_of(hall_day(c)) for _, c in rows if c is not None and c >= since)
-    return _points(starts, opened, closed)
+    starts, bounds = _month_bounds(today, n)
+    return _points(starts, _counted(bounds, model.created_at), _counted(bounds, model.closed_at))
 
 
 def concerns_per_month(today: date, n: int = MONTHS) -> list[Point]:
@@ -163,26 +167,30 @@ class ConcernAges:
     total: int
 
 
+# The oldest age, in days, that each bucket but the last holds (the last holds the rest).
+AGE_LIMITS = {"under_7": 6, "7_to_30": 30}
+
+
 def age_bucket(days: int) -> str:
-    if days < 7:
-        return "under_7"
-    if days <= 30:
-        return "7_to_30"
-    return "over_30"
+    return next((b for b, oldest in AGE_LIMITS.items() if days <= oldest), AGE_BUCKETS[-1])
 
 
 def concern_ages(today: date) -> ConcernAges:
-    rows = db.session.execute(select(Concern.status, Concern.created_at, Concern.due_on)
-                              .where(Concern.status.in_(FOLLOWED))).all()
-    buckets = {s: Counter() for s in FOLLOWED}
-    late = Counter()
-    for status, created_at, due_on in rows:
-        buckets[status][age_bucket((today - hall_day(created_at)).days)] += 1
-        if due_on is not None and due_on < today:
-            late[status] += 1
-    table = [(s, {b: buckets[s][b] for b in AGE_BUCKETS}, late[s]) for s in FOLLOWED]
+    """In one grouped query: a concern is `days` old when written down on the hall day `days`
+    before today, so each bucket starts at a hall midnight, compared in UTC."""
+    bucket = case(*[(Concern.created_at >= utc_start_of(today - timedelta(days=oldest)), b)
+                    for b, oldest in AGE_LIMITS.items()], else_=AGE_BUCKETS[-1])
+    late = func.sum(case((Concern.due_on < today, 1), else_=0))
+    found = db.session.execute(select(Concern.status, bucket, func.count(), late)
+                               .where(Concern.status.in_(FOLLOWED)).group_by(Concern.status, bucket)).all()
+    buckets = {s: dict.fromkeys(AGE_BUCKETS, 0) for s in FOLLOWED}
+    late_by_status = dict.fromkeys(FOLLOWED, 0)
+    for status, b, n, overdue in found:
+        buckets[status][b] = n
+        late_by_status[status] += overdue
+    table = [(s, buckets[s], late_by_status[s]) for s in FOLLOWED]
     totals = {b: sum(buckets[s][b] for s in FOLLOWED) for b in AGE_BUCKETS}
-    return ConcernAges(table, totals, sum(late.values()), len(rows))
+    return ConcernAges(table, totals, sum(late_by_status.values()), sum(totals.values()))
 
 
 # --- The coming week -------------------------------------------------------------------------

@@ -11,7 +11,8 @@ and exports show, so each number can be traced:
   resident, so its figure is a count of rows like the others.
 
 The numbers come from SQL aggregates over the row queries (one SELECT for all of them, plus one
-small query per median); the rows themselves are read only for a rows page or an export.
+small query per median); the rows themselves are read only for a rows page or an export. Those
+statements are built once per set of figures, with the period's dates as parameters.
 
 AREAS and FIGURES are registries: another area appends its own with `add_area` / `add_figure`.
 
@@ -49,7 +50,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, Select, String, and_, case, func, literal, select
+from sqlalchemy import Date, DateTime, Float, Select, String, and_, bindparam, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -66,7 +67,10 @@ from .refusal import Refusal
 
 @dataclass(frozen=True)
 class Period:
-    """[start, end] in hall dates, both included; `today` decides what has been held so far."""
+    """[start, end] in hall dates, both included; `today` decides what has been held so far.
+
+    The row queries read only start, end, since, until and held_until, so that they can be built
+    with SQL parameters in their place (PARAMETERS) and run for any period."""
 
     start: date
     end: date
@@ -74,11 +78,17 @@ class Period:
     # The same range as moments, naive UTC like the stored timestamps: [since, until).
     since: datetime
     until: datetime
+    # The last day on which something can have been held: the end, or today if earlier.
+    held_until: date
 
-    @property
-    def held_until(self) -> date:
-        """The last day on which something can have been held: the end, or today if earlier."""
-        return min(self.end, self.today)
+    def parameters(self) -> dict:
+        return {name: getattr(self, name) for name in ("start", "end", "since", "until", "held_until")}
+
+
+# A period whose dates are SQL parameters, to build measure()'s statements once (see _statements).
+PARAMETERS = Period(bindparam("start", type_=Date), bindparam("end", type_=Date), None,
+                    bindparam("since", type_=DateTime), bindparam("until", type_=DateTime),
+                    bindparam("held_until", type_=Date))
 
 
 def _utc(day: date, zone: ZoneInfo) -> datetime:
@@ -89,7 +99,8 @@ def period(start: date, end: date, today: date | None = None) -> Period:
     if start > end:
         raise Refusal("range", _l("The last day must not be before the first day."), field="end")
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return Period(start, end, today or hall_today(), _utc(start, zone), _utc(end + timedelta(days=1), zone))
+    today = today or hall_today()
+    return Period(start, end, today, _utc(start, zone), _utc(end + timedelta(days=1), zone), min(end, today))
 
 
 def half_year(day: date) -> tuple[date, date]:
@@ -258,21 +269,61 @@ def _finish(f: Figure, raw):
     return round(float(raw), 4)
 
 
+@dataclass
+class _Statements:
+    """measure()'s statements for a list of figures, with PARAMETERS for the period's dates."""
+
+    figures: list[Figure]  # kept here, so that the identities in _BUILT's key stay theirs
+    in_sql: list[Figure]
+    together: Select | None  # every count, sum and share, in one SELECT
+    medians: list[tuple[Figure, Select]]  # each median's column
+
+
+# Building the SELECT of ~35 subqueries costs more than running it: built once per list of figures
+# (by the figures' identities), then run with each period's dates.
+_BUILT: dict[tuple[int, ...], _Statements] = {}
+
+
+def _statements(figures: list[Figure]) -> _Statements:
+    key = tuple(map(id, figures))
+    if key not in _BUILT:
+        in_sql = [f for f in figures if f.measure != "median"]
+        together = select(*[_aggregate(f, PARAMETERS).label(f"v{i}") for i, f in enumerate(in_sql)]) \
+            if in_sql else None
+        medians = []
+        for f in figures:
+            if f.measure == "median":
+                sub = f.rows.stmt(PARAMETERS).order_by(None).subquery()
+                medians.append((f, select(sub.c[f.column])))
+        _BUILT[key] = _Statements(list(figures), in_sql, together, medians)
+    return _BUILT[key]
+
+
 def measure(p: Period, figures: list[Figure] | None = None) -> dict[str, int | float | None]:
     """{figure key: value}: one SELECT for the counts, sums and shares, one query per median.
     A median or share of no rows is None."""
-    figures = FIGURES if figures is None else figures
+    built = _statements(FIGURES if figures is None else figures)
     values: dict[str, int | float | None] = {}
-    in_sql = [f for f in figures if f.measure != "median"]
-    if in_sql:
-        row = db.session.execute(select(*[_aggregate(f, p).label(f"v{i}") for i, f in enumerate(in_sql)])).one()
-        values.update({f.key: _finish(f, raw) for f, raw in zip(in_sql, row)})
-    for f in figures:
-        if f.measure == "median":
-            sub = f.rows.stmt(p).order_by(None).subquery()
-            found = [float(v) for v in db.session.scalars(select(sub.c[f.column])) if v is not None]
-            values[f.key] = round(median(found), 1) if found else None
-    return values
+    if built.together is not None:
+        row = db.session.execute(built.together, p.parameters()).one()
+        values.update({f.key: _finish(f, raw) for f, raw in zip(built.in_sql, row)})
+    for f, stmt in built.medians:
+        found = [float(v) for v in db.session.scalars(stmt, p.parameters()) if v is not None]
+        values[f.key] = round(median(found), 1) if found else None
+    return {f.key: values[f.key] for f in built.figures}
+
+
+# How long the report page may show figures worked out before, per worker. A range that has ended
+# changes only when someone corrects one of its records (a mark ticked late, a work-log entry
+# dated back): such a correction shows on the rows pages (read live) at once, and in the figures
+# within ENDED_SECONDS. A range that reaches today changes with every loan and sign-in: kept only
+# LIVE_SECONDS. The page says as of when; the exports (CSV, Excel) are always worked out afresh.
+ENDED_SECONDS = 600
+LIVE_SECONDS = 60
+
+
+def kept_seconds(p: Period) -> int:
+    return ENDED_SECONDS if p.end < p.today else LIVE_SECONDS
 
 
 def resident_number(resident_id: int | None) -> str:

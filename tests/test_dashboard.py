@@ -10,18 +10,20 @@ counts them in its own time (Asia/Shanghai, UTC+8).
 import html
 import re
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
-from kiosk import classes, dashboard, lending, ledger, tea, wishes
+from kiosk import cache, classes, dashboard, lending, ledger, tea, wishes
 from kiosk.auth import create_staff
+from kiosk.blueprints.staff.dashboard import FIGURES_SECONDS
 from kiosk.database import write_transaction
 from kiosk.extensions import db
 from kiosk.lending import hall_today
 from kiosk.models import (Activity, ActivitySeat, AgendaItem, ClassSession, Concern, JointMeeting, Loan,
                           PartnerUnit, SignUp, TeaSession, Wish, WorkKind, WorkLogEntry)
-from tests.conftest import token
+from tests.conftest import Hall, english_client, token
 from tests.test_classes_rules import daily_dates, fill, new_course
 from tests.test_security import login
 from tests.test_staff import staff  # noqa: F401  (a fixture)
@@ -434,6 +436,56 @@ def test_teachers_and_coordinators_are_sent_to_their_pages(app, hall, client, ro
 def test_nobody_logged_in_is_sent_to_the_login(client):
     response = client.get("/staff/")
     assert response.status_code in (302, 303) and "/staff/login" in response.headers["Location"]
+
+
+class CacheClock:
+    """kiosk.cache's clock, moved on by the test instead of by sleeping (the rest of the app keeps
+    the real one)."""
+
+    def __init__(self, monkeypatch):
+        self.now = 1000.0
+        monkeypatch.setattr(cache, "time", SimpleNamespace(monotonic=lambda: self.now))
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_the_figures_are_kept_a_while_for_each_day_and_language(app, monkeypatch):
+    """Worked out at most every FIGURES_SECONDS for a day and a language; a new day or another
+    language is worked out at once, never served the figures kept for the other. The records are
+    made in app contexts of their own, so that each request has its own (and its own language),
+    as in the hall."""
+    clock = CacheClock(monkeypatch)
+    with app.app_context():
+        hall = Hall()
+        kind = hall.kind()
+        tools = [hall.tool(kind).id for _ in range(2)]
+        people = [hall.resident(f"1380013800{k}", f"借{k}") for k in range(2)]
+        tomorrow = hall_today() + timedelta(days=1)
+
+    def lend(k):
+        with app.app_context():
+            lending.borrow(tools[k], people[k], token(), "staff")
+
+    def tools_out(client) -> int:
+        page = client.get("/staff/").get_data(as_text=True)
+        return int(re.search(r'href="/staff/loans\?tab=open"><span class="num">(\d+)<', page).group(1))
+
+    english, chinese = english_client(app), app.test_client()
+    login(english)
+    login(chinese)
+    assert tools_out(english) == 0
+    lend(0)
+    clock.advance(FIGURES_SECONDS - 1)
+    assert tools_out(english) == 0  # as of the first visit, as the page says
+    assert tools_out(chinese) == 1  # the other language's figures are its own
+    clock.advance(2)
+    assert tools_out(english) == 1  # kept no longer than FIGURES_SECONDS
+
+    lend(1)
+    assert tools_out(english) == 1
+    monkeypatch.setattr(lending, "hall_today", lambda: tomorrow)
+    assert tools_out(english) == 2  # a new day: worked out afresh
 
 
 def test_links_to_pages_that_do_not_exist_are_left_out(app):

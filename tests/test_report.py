@@ -22,7 +22,8 @@ from kiosk.lending import hall_today
 from kiosk.models import (Activity, ActivitySeat, AgendaItem, Claim, Concern, ConcernStep, JointMeeting, Loan,
                           PartnerUnit, Registration, ResourceMatch, SignUp, StaffUser, Volunteer, Wish, WorkKind,
                           WorkLogEntry)
-from tests.conftest import english_client, token
+from tests.conftest import Hall, english_client, token
+from tests.test_dashboard import CacheClock
 from tests.test_security import STAFF_PASSWORD, login
 
 # The range: the last half year, wholly past, so everything in it has been held.
@@ -454,6 +455,53 @@ def test_the_report_page_shows_every_figure_and_links_to_its_rows(seeded):
         if figure.measure == "share":
             marks = [row[header.index("Attendance")] for row in csv_rows[1:]]
             assert marks.count("Present") / len(marks) == value
+
+
+def test_the_page_keeps_its_figures_a_while_for_each_range_day_and_language(app, monkeypatch):
+    """A range that has ended is kept ENDED_SECONDS, one that reaches today LIVE_SECONDS; another
+    language, or a new day within the range, is worked out at once; the rows pages are live. The
+    records are made in app contexts of their own, so that each request has its own (and its own
+    language), as in the hall."""
+    clock = CacheClock(monkeypatch)
+    with app.app_context():
+        hall = Hall()
+        today = hall_today()
+        start, end = report.last_half_year(today)
+
+    def tea_on(day):
+        with app.app_context():
+            tea.save_session(tea.SessionFields(day, time(15), time(17), "Hall"), hall.admin_id)
+
+    def held(client, first, last) -> int:
+        page = client.get(f"/staff/report?start={first}&end={last}").get_data(as_text=True)
+        return number(page_figures(page)["tea_held"])
+
+    english, chinese = english_client(app), app.test_client()
+    login(english)
+    login(chinese)
+
+    tea_on(start + timedelta(days=3))
+    assert held(english, start, end) == 1
+    tea_on(start + timedelta(days=4))  # written down late: a correction
+    clock.advance(report.ENDED_SECONDS - 1)
+    assert held(english, start, end) == 1
+    rows = english.get(f"/staff/report/rows/tea_held?start={start}&end={end}").get_data(as_text=True)
+    assert 'id="figure-value">2<' in rows  # the rows page reads them live
+    assert held(chinese, start, end) == 2  # the other language's figures are its own
+    clock.advance(2)
+    assert held(english, start, end) == 2
+
+    first, last = today - timedelta(days=1), today + timedelta(days=1)
+    tea_on(first)
+    tea_on(last)
+    assert held(english, first, last) == 1  # tomorrow's tea is not held yet
+    tea_on(today)
+    clock.advance(report.LIVE_SECONDS - 1)
+    assert held(english, first, last) == 1
+    clock.advance(2)
+    assert held(english, first, last) == 2
+    monkeypatch.setattr(report, "hall_today", lambda: last)
+    assert held(english, first, last) == 3  # a new day: worked out afresh, with the day's tea held
 
 
 def test_rows_carry_numbers_not_names_or_mobiles(seeded):

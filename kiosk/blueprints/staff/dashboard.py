@@ -3,22 +3,34 @@
 The numbers come from kiosk.dashboard (and the tool shop's kiosk.lending.overview); this view
 only gives them words in the reader's language: the periods' labels (a Babel date skeleton, so
 "Nov" reads "11月" in Chinese) and the charts' titles, descriptions and axes.
+
+The figures are worked out at most every FIGURES_SECONDS per worker (see `dashboard`).
 """
 from dataclasses import dataclass
 
 from babel.dates import format_skeleton
 from flask import redirect, url_for
-from werkzeug.routing import BuildError
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
 from markupsafe import Markup
+from werkzeug.routing import BuildError
 
 from ... import charts, lending
 from ... import dashboard as numbers
+from ...cache import remembered
+from ...i18n import current_lang
 from ...models.base import utcnow
 from ...web import render
 from . import bp, for_coordinators, for_teachers
+
+# How long a worker keeps the dashboard's figures. They add up a year of the hall (loans, marks,
+# wishes, concerns) and list the coming week: the same for every member of staff who opens the
+# page that day in that language, and a glance at the hall rather than a ledger. The page says
+# when they were worked out ("Figures as of 14:32"), and every figure opens its list, which is
+# read live: whoever has just returned a tool sees it there at once.
+FIGURES_SECONDS = 30
 
 
 @dataclass
@@ -100,6 +112,16 @@ def link(*choices) -> str | None:
     return None
 
 
+def _figures(today) -> Markup:
+    """The page's figures as HTML: its "figures" block, which holds nothing of who reads it."""
+    return Markup(render_block(
+        "staff/dashboard.html", "figures", overview=lending.overview(), today=today,
+        most_overdue=numbers.most_overdue(today), ages=numbers.concern_ages(today),
+        age_buckets=numbers.AGE_BUCKETS, week=numbers.coming_week(today),
+        overdue_items=numbers.overdue_items(today), sign_ups_to_call=numbers.sign_ups_to_call(today),
+        work_this_month=numbers.work_this_month(today), link=link, charts=_charts(today), updated=utcnow()))
+
+
 @bp.get("/")
 @for_teachers
 @for_coordinators
@@ -108,15 +130,14 @@ def dashboard():
 
     A teacher has no dashboard: they land on the day's roster on the tablet; a coordinator
     lands on the wishes.
+
+    The figures are kept as the HTML they make, by day and language (their words and dates are
+    in it); the layout around them, with the reader's menu and forms, is drawn for each visit.
     """
     if current_user.is_teacher:
         return redirect(url_for("teach.today"), 303)
     if current_user.is_coordinator:
         return redirect(url_for("staff.wish_list"), 303)
     today = lending.hall_today()
-    return render("staff/dashboard.html", overview=lending.overview(), today=today,
-                  most_overdue=numbers.most_overdue(today), ages=numbers.concern_ages(today),
-                  age_buckets=numbers.AGE_BUCKETS, week=numbers.coming_week(today),
-                  overdue_items=numbers.overdue_items(today), sign_ups_to_call=numbers.sign_ups_to_call(today),
-                  work_this_month=numbers.work_this_month(today), link=link,
-                  charts=_charts(today), updated=utcnow())
+    figures = remembered(("dashboard", today, current_lang()), FIGURES_SECONDS, lambda: _figures(today))
+    return render("staff/dashboard.html", figures=figures)

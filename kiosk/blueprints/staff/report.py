@@ -4,31 +4,39 @@ The range comes from ?start=&end= (hall dates, both included; by default the cur
 A date that is not a date, or a start after the end, is shown next to its field and no figures
 are computed. Each figure links to the rows it is measured on; the Excel workbook has a summary
 sheet and one sheet per area with those rows; the CSVs hold the summary or one figure's rows.
+The page's figures are kept a while (kiosk.report.kept_seconds) and say as of when; the rows
+pages and the exports are worked out for each request.
 """
 import io
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from flask import Response, abort, current_app, request, url_for
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import StringField
 from wtforms.widgets import DateInput
 
 from ... import report as reporting
+from ...cache import remembered
 from ...extensions import db
 from ...forms import hall_date_message, refusal_to_field, sensible_year
+from ...i18n import current_lang
 from ...lending import hall_today
+from ...models.base import utcnow
 from ...pagination import Page, page_number
 from ...refusal import Refusal
 from ...web import render
 from . import STAFF_MENU, bp, class_words, tea_words, wish_words, words
 from .exports import csv_response, inert
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 STAFF_MENU.append(("staff.report", _l("Half-year report")))
 
@@ -121,7 +129,7 @@ def _text(col: reporting.Col, value) -> str:
 
 
 def _bad_range(form, status=422):
-    return render("staff/report.html", form=form, p=None, areas=[], status=status, links=_quick_links())
+    return render("staff/report.html", form=form, p=None, status=status, links=_quick_links())
 
 
 def _quick_links() -> list[tuple[str, str]]:
@@ -134,16 +142,25 @@ def _quick_links() -> list[tuple[str, str]]:
     return links
 
 
+def _figures(p: reporting.Period) -> Markup:
+    """The figures by area as HTML (the page's "figures" block), and as of when."""
+    values = reporting.measure(p)
+    areas = [(area, [(f, values[f.key]) for f in reporting.figures_of(area.key)]) for area in reporting.AREAS]
+    return Markup(render_block("staff/report.html", "figures", areas=[a for a in areas if a[1]], shown=shown,
+                               args=_range_args(p), worked_out=utcnow()))
+
+
 @bp.get("/report")
 def report():
     """The figures for the range, by area; each opens its rows."""
     form, p = _period()
     if p is None:
         return _bad_range(form)
-    values = reporting.measure(p)
-    areas = [(area, [(f, values[f.key]) for f in reporting.figures_of(area.key)]) for area in reporting.AREAS]
-    return render("staff/report.html", form=form, p=p, areas=[a for a in areas if a[1]], shown=shown,
-                  args=_range_args(p), links=_quick_links(), generated=hall_today())
+    # Kept as the HTML they make, by everything that changes it: the range, the last day held so
+    # far, the language, and the figures registered. For how long: reporting.kept_seconds.
+    key = ("report", p.start, p.end, p.held_until, current_lang(), tuple(f.key for f in reporting.FIGURES))
+    figures = remembered(key, reporting.kept_seconds(p), lambda: _figures(p))
+    return render("staff/report.html", form=form, p=p, figures=figures, args=_range_args(p), links=_quick_links())
 
 
 def _figure_or_404(figure_key: str) -> reporting.Figure:
@@ -221,7 +238,6 @@ def _csv_value(figure, value):
 
 # --- Excel ------------------------------------------------------------------------------------
 
-_BOLD = Font(bold=True)
 _FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "time": "hh:mm"}
 _UNIT_FORMATS = {"percent": "0.0%", "hours": "0.0", "days": "0.0"}
 
@@ -243,6 +259,8 @@ def _width(value) -> int:
 
 
 def _fit(sheet, widths: dict[int, int]) -> None:
+    from openpyxl.utils import get_column_letter  # here, not at the top: see workbook()
+
     for index, width in widths.items():
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
 
@@ -256,7 +274,14 @@ def _excel_cell(col: reporting.Col, value):
     return value
 
 
-def workbook(p: reporting.Period) -> Workbook:
+def workbook(p: reporting.Period) -> "Workbook":
+    # openpyxl is imported here, when a workbook is made, and not with this module: it adds
+    # ~15 MB to every worker that imports it, and only the rare Excel download needs it.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
     values = reporting.measure(p)
     book = Workbook()
     summary = book.active
@@ -293,7 +318,7 @@ def workbook(p: reporting.Period) -> Workbook:
             counted[rowset.key] = n
             sheet_widths[1] = max(sheet_widths[1], _width(rowset.title))
         for cell in sheet[1]:
-            cell.font = _BOLD
+            cell.font = bold
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(head))}{max(sheet.max_row, 1)}"
         _fit(sheet, sheet_widths)
@@ -307,7 +332,7 @@ def workbook(p: reporting.Period) -> Workbook:
             for i, v in enumerate(line, 1):
                 widths[i] = max(widths[i], _width(v))
     for cell in summary[1]:
-        cell.font = _BOLD
+        cell.font = bold
     summary.freeze_panes = "A2"
     summary.append([])
     summary.append([_("Hall"), str(current_app.jinja_env.globals["hall_name"]())])
