@@ -8,6 +8,7 @@ import os
 import tempfile
 import uuid
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -162,3 +163,22 @@ def token() -> str:
 
 
 TODAY = date.today()
+
+
+class CacheClock:
+    """kiosk.cache's clock, moved on by the test instead of by sleeping (the rest of the app keeps
+    the real one)."""
+
+    def __init__(self, monkeypatch):
+        from kiosk import cache
+
+        self.now = 1000.0
+        monkeypatch.setattr(cache, "time", SimpleNamespace(monotonic=lambda: self.now))
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def cache_clock(monkeypatch) -> CacheClock:
+    return CacheClock(monkeypatch)

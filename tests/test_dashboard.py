@@ -10,12 +10,11 @@ counts them in its own time (Asia/Shanghai, UTC+8).
 import html
 import re
 from datetime import date, datetime, time, timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
-from kiosk import cache, classes, dashboard, lending, ledger, tea, wishes
+from kiosk import classes, dashboard, lending, ledger, tea, wishes
 from kiosk.auth import create_staff
 from kiosk.blueprints.staff.dashboard import FIGURES_SECONDS
 from kiosk.database import write_transaction
@@ -438,24 +437,12 @@ def test_nobody_logged_in_is_sent_to_the_login(client):
     assert response.status_code in (302, 303) and "/staff/login" in response.headers["Location"]
 
 
-class CacheClock:
-    """kiosk.cache's clock, moved on by the test instead of by sleeping (the rest of the app keeps
-    the real one)."""
-
-    def __init__(self, monkeypatch):
-        self.now = 1000.0
-        monkeypatch.setattr(cache, "time", SimpleNamespace(monotonic=lambda: self.now))
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def test_the_figures_are_kept_a_while_for_each_day_and_language(app, monkeypatch):
+def test_the_figures_are_kept_a_while_for_each_day_and_language(app, monkeypatch, cache_clock):
     """Worked out at most every FIGURES_SECONDS for a day and a language; a new day or another
     language is worked out at once, never served the figures kept for the other. The records are
     made in app contexts of their own, so that each request has its own (and its own language),
     as in the hall."""
-    clock = CacheClock(monkeypatch)
+    clock = cache_clock
     with app.app_context():
         hall = Hall()
         kind = hall.kind()

@@ -23,7 +23,6 @@ from kiosk.models import (Activity, ActivitySeat, AgendaItem, Claim, Concern, Co
                           PartnerUnit, Registration, ResourceMatch, SignUp, StaffUser, Volunteer, Wish, WorkKind,
                           WorkLogEntry)
 from tests.conftest import Hall, english_client, token
-from tests.test_dashboard import CacheClock
 from tests.test_security import STAFF_PASSWORD, login
 
 # The range: the last half year, wholly past, so everything in it has been held.
@@ -457,12 +456,12 @@ def test_the_report_page_shows_every_figure_and_links_to_its_rows(seeded):
             assert marks.count("Present") / len(marks) == value
 
 
-def test_the_page_keeps_its_figures_a_while_for_each_range_day_and_language(app, monkeypatch):
+def test_the_page_keeps_its_figures_a_while_for_each_range_day_and_language(app, monkeypatch, cache_clock):
     """A range that has ended is kept ENDED_SECONDS, one that reaches today LIVE_SECONDS; another
     language, or a new day within the range, is worked out at once; the rows pages are live. The
     records are made in app contexts of their own, so that each request has its own (and its own
     language), as in the hall."""
-    clock = CacheClock(monkeypatch)
+    clock = cache_clock
     with app.app_context():
         hall = Hall()
         today = hall_today()
