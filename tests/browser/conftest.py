@@ -18,11 +18,9 @@ from werkzeug.serving import make_server
 
 from kiosk import create_app
 from kiosk.extensions import db
+from bench.first_visit import CHROMIUM, CHROMIUM_ARGS  # the same browser the benchmark measures with
 from tests.conftest import IN_CI, Hall, config_for
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 
