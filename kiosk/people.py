@@ -14,23 +14,29 @@ both: erasing a resident leaves a volunteer with the same mobile alone.
 """
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
 from datetime import UTC, date, datetime, time
+from math import ceil
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Select, String, Text, UniqueConstraint, cast, func, or_, select, update
+from sqlalchemy import (JSON, CheckConstraint, Select, String, Text, UniqueConstraint, bindparam, cast, exists, func,
+                        or_, select, union, update)
+from sqlalchemy.orm import joinedload
 
 from . import photos, settings
 from .audit import _plain
 from .database import write_transaction
 from .extensions import db
 from .models import (Attendance, AuditEntry, Claim, Concern, ConcernStep, Fulfilment, Loan, Registration,
-                     Resident, SignUp, TeaInvitation, TeaSignIn, Volunteer, Wish)
+                     Resident, SignUp, TeaInvitation, TeaSession, TeaSignIn, Tool, Volunteer, Wish)
 from .models.community import SIGN_UP_LIVE
 from .models.base import utcnow
 from .models.classes import LIVE_STATUSES
+from .pagination import Page, page_number
 from .refusal import Refusal
 from .residents import InvalidMobile, normalise_mobile, normalise_name
 from .wishes import OPEN_STATUSES as OPEN_WISH_STATUSES
@@ -93,6 +99,8 @@ class Summary:
     open_wishes: int = 0
     invitations: int = 0
     sign_ins: int = 0
+    # Afternoon teas they were invited to or came to (their page has a row for each).
+    teas: int = 0
     concerns: int = 0
     last_activity: datetime | None = None
 
@@ -101,92 +109,153 @@ class Summary:
         return bool(self.open_loans or self.live_registrations or self.open_wishes)
 
 
-def _grouped(stmt, ids) -> dict:
-    return dict(db.session.execute(stmt).all()) if ids is None or ids else {}
+# Where a resident's activity is written down, besides their joining: (whose, when).
+ACTIVITY = [
+    (Loan.resident_id, Loan.borrowed_at), (Loan.resident_id, Loan.returned_at),
+    (Registration.guardian_id, Registration.created_at),
+    (Wish.resident_id, Wish.created_at),
+    (TeaSignIn.resident_id, TeaSignIn.at),
+    (Concern.resident_id, Concern.created_at),
+    (SignUp.resident_id, SignUp.created_at),
+]
 
 
-def _in(column, ids):
-    return column.in_(ids) if ids is not None else True
-
-
-def last_activity(ids: list[int] | None = None) -> dict[int, datetime]:
-    """Resident id -> their latest activity: joining, a loan (borrowed or returned), a class
-    registration, a wish, a tea sign-in, a concern they raised."""
+def last_activity() -> dict[int, datetime]:
+    """Every resident's id -> their latest activity: joining, a loan (borrowed or returned), a
+    class registration, a wish, a tea sign-in, a concern they raised (for the retention rule;
+    a Summary has it for a few residents)."""
     latest: dict[int, datetime] = {}
-    sources = [
-        (Resident.id, Resident.created_at),
-        (Loan.resident_id, Loan.borrowed_at), (Loan.resident_id, Loan.returned_at),
-        (Registration.guardian_id, Registration.created_at),
-        (Wish.resident_id, Wish.created_at),
-        (TeaSignIn.resident_id, TeaSignIn.at),
-        (Concern.resident_id, Concern.created_at),
-        (SignUp.resident_id, SignUp.created_at),
-    ]
-    for who, when in sources:
-        stmt = select(who, func.max(when)).where(who.is_not(None), _in(who, ids)).group_by(who)
-        for resident_id, at in _grouped(stmt, ids).items():
+    for who, when in [(Resident.id, Resident.created_at), *ACTIVITY]:
+        stmt = select(who, func.max(when)).where(who.is_not(None)).group_by(who)
+        for resident_id, at in db.session.execute(stmt).all():
             if at is not None and (resident_id not in latest or at > latest[resident_id]):
                 latest[resident_id] = at
     return latest
 
 
+# What a Summary counts: field -> (the column naming the resident, which of their rows).
+_COUNTED = {
+    "loans": (Loan.resident_id,),
+    "open_loans": (Loan.resident_id, Loan.returned_at.is_(None)),
+    "registrations": (Registration.guardian_id,),
+    "live_registrations": (Registration.guardian_id, Registration.status.in_(LIVE_STATUSES)),
+    "wishes": (Wish.resident_id,),
+    "open_wishes": (Wish.resident_id, Wish.status.in_(OPEN_WISH_STATUSES)),
+    "invitations": (TeaInvitation.resident_id,),
+    "sign_ins": (TeaSignIn.resident_id,),
+    "concerns": (Concern.resident_id,),
+}
+
+
+def _theirs(who, *which):
+    """How many rows of `who`'s table (and `which`) are the enclosing query's resident's."""
+    return select(func.count()).where(who == Resident.id, *which).correlate(Resident).scalar_subquery()
+
+
+@cache  # built once: SQL expressions do not change, and building these takes longer than running them
+def _summary_columns() -> tuple:
+    """A Summary of the resident of the enclosing query, as its columns: one subquery per figure,
+    each reading only that resident's rows (by the index on the resident's column), so a summary
+    costs the same in a hall of ten years as in a new one."""
+    counts = [_theirs(who, *which).label(name) for name, (who, *which) in _COUNTED.items()]
+    # The teas they were invited to, and those they came to without an invitation.
+    uninvited = ~exists().where(TeaInvitation.session_id == TeaSignIn.session_id,
+                                TeaInvitation.resident_id == TeaSignIn.resident_id)
+    teas = (_theirs(TeaInvitation.resident_id) + _theirs(TeaSignIn.resident_id, uninvited)).label("teas")
+    latest = [select(func.max(when)).where(who == Resident.id).correlate(Resident).scalar_subquery()
+              .label(f"latest_{n}") for n, (who, when) in enumerate(ACTIVITY)]
+    return (*counts, teas, Resident.created_at.label("joined"), *latest)
+
+
+def _summary(row) -> Summary:
+    """The Summary of a row selected with _summary_columns()."""
+    figures = row._mapping
+    moments = [figures["joined"], *(figures[f"latest_{n}"] for n in range(len(ACTIVITY)))]
+    return Summary(**{name: figures[name] for name in (*_COUNTED, "teas")},
+                   last_activity=max(at for at in moments if at is not None))
+
+
 def summaries(ids: list[int]) -> dict[int, Summary]:
-    """Resident id -> Summary, in a few grouped queries (for a page of the list)."""
-    out = {i: Summary() for i in ids}
-    if not ids:
-        return out
+    """Resident id -> Summary, in one query (for a page of the list, or the CSV)."""
+    found = {row.id: _summary(row) for row in db.session.execute(
+        select(Resident.id, *_summary_columns()).where(Resident.id.in_(ids)))} if ids else {}
+    return {i: found.get(i, Summary()) for i in ids}
 
-    def count(attr, who, *where):
-        stmt = select(who, func.count()).where(_in(who, ids), *where).group_by(who)
-        for resident_id, n in db.session.execute(stmt).all():
-            setattr(out[resident_id], attr, n)
 
-    count("loans", Loan.resident_id)
-    count("open_loans", Loan.resident_id, Loan.returned_at.is_(None))
-    count("registrations", Registration.guardian_id)
-    count("live_registrations", Registration.guardian_id, Registration.status.in_(LIVE_STATUSES))
-    count("wishes", Wish.resident_id)
-    count("open_wishes", Wish.resident_id, Wish.status.in_(OPEN_WISH_STATUSES))
-    count("invitations", TeaInvitation.resident_id)
-    count("sign_ins", TeaSignIn.resident_id)
-    count("concerns", Concern.resident_id)
-    for resident_id, at in last_activity(ids).items():
-        out[resident_id].last_activity = at
-    return out
+# A resident's page shows this many of each kind of record, newest first; a pager per section
+# reaches the older ones (after ten years a resident may have hundreds of loans).
+SECTION_SIZE = 10
+# The sections of their page as the address names them (?loans=2: the second page of loans),
+# each with the Summary figure that counts it.
+SECTIONS = {"loans": "loans", "classes": "registrations", "wishes": "wishes", "teas": "teas",
+            "concerns": "concerns"}
 
 
 @dataclass
 class Profile:
-    """Everything about one resident, for their page."""
+    """One resident for their page: details, figures, and a page of each section."""
 
     resident: Resident
     summary: Summary
-    loans: list = field(default_factory=list)
-    registrations: list = field(default_factory=list)
-    wishes: list = field(default_factory=list)
-    invitations: list = field(default_factory=list)
-    sign_ins: list = field(default_factory=list)
-    concerns: list = field(default_factory=list)
-    sign_ups: list = field(default_factory=list)
+    loans: Page  # of Loan, their tool and its kind loaded
+    classes: Page  # of Registration, its course loaded
+    wishes: Page  # of Wish
+    teas: Page  # of rows (TeaSession, their TeaInvitation or None, their TeaSignIn or None)
+    concerns: Page  # of Concern
 
 
-def profile(resident_id: int) -> Profile | None:
-    resident = db.session.get(Resident, resident_id)
-    if resident is None:
+@cache  # built once, like the summary's columns; the resident and the page are bound when run
+def _queries() -> dict[str, Select]:
+    """The resident :resident with their Summary ("summary"), and a page of each section, newest
+    first, from row :skip on."""
+    who = bindparam("resident")
+
+    def newest(stmt, *order):
+        return stmt.order_by(*order).limit(SECTION_SIZE).offset(bindparam("skip"))
+
+    # Their teas joined from their own invitations and sign-ins (the resident indexes), not
+    # picked out of every tea the hall ever held.
+    theirs = union(select(TeaInvitation.session_id).where(TeaInvitation.resident_id == who),
+                   select(TeaSignIn.session_id).where(TeaSignIn.resident_id == who)).subquery()
+    teas = (select(TeaSession, TeaInvitation, TeaSignIn)
+            .join(theirs, theirs.c.session_id == TeaSession.id)
+            .outerjoin(TeaInvitation, (TeaInvitation.session_id == TeaSession.id)
+                       & (TeaInvitation.resident_id == who))
+            .outerjoin(TeaSignIn, (TeaSignIn.session_id == TeaSession.id) & (TeaSignIn.resident_id == who)))
+    return {
+        "summary": select(Resident, *_summary_columns()).where(Resident.id == who),
+        "loans": newest(select(Loan).where(Loan.resident_id == who)
+                        .options(joinedload(Loan.tool).joinedload(Tool.kind)), Loan.borrowed_at.desc(), Loan.id.desc()),
+        "classes": newest(select(Registration).where(Registration.guardian_id == who)
+                          .options(joinedload(Registration.course)),
+                          Registration.created_at.desc(), Registration.id.desc()),
+        "wishes": newest(select(Wish).where(Wish.resident_id == who), Wish.created_at.desc(), Wish.id.desc()),
+        "teas": newest(teas, TeaSession.day.desc(), TeaSession.id.desc()),
+        "concerns": newest(select(Concern).where(Concern.resident_id == who),
+                           Concern.created_at.desc(), Concern.id.desc()),
+    }
+
+
+def profile(resident_id: int, pages: Mapping[str, str] | None = None) -> Profile | None:
+    """The resident with their figures, and the page of each section that `pages` asks for
+    (section -> page number, from the address; the first page otherwise): a query for the
+    resident and one per section they have something in, whatever they did in how many years."""
+    pages = pages or {}
+    queries = _queries()
+    row = db.session.execute(queries["summary"], {"resident": resident_id}).first()
+    if row is None:
         return None
-
-    def rows(model, who, order):
-        return list(db.session.scalars(select(model).where(who == resident_id).order_by(order)))
-
-    return Profile(
-        resident=resident, summary=summaries([resident_id])[resident_id],
-        loans=rows(Loan, Loan.resident_id, Loan.borrowed_at.desc()),
-        registrations=rows(Registration, Registration.guardian_id, Registration.created_at.desc()),
-        wishes=rows(Wish, Wish.resident_id, Wish.created_at.desc()),
-        invitations=rows(TeaInvitation, TeaInvitation.resident_id, TeaInvitation.invited_at.desc()),
-        sign_ins=rows(TeaSignIn, TeaSignIn.resident_id, TeaSignIn.at.desc()),
-        concerns=rows(Concern, Concern.resident_id, Concern.created_at.desc()),
-        sign_ups=rows(SignUp, SignUp.resident_id, SignUp.created_at.desc()))
+    summary = _summary(row)
+    shown = {}
+    for section, figure in SECTIONS.items():
+        total = getattr(summary, figure)
+        number = min(page_number(pages.get(section)), max(1, ceil(total / SECTION_SIZE)))
+        items = []
+        if total:
+            found = db.session.execute(queries[section], {"resident": resident_id, "skip": (number - 1) * SECTION_SIZE})
+            items = found.all() if section == "teas" else found.scalars().all()
+        shown[section] = Page(items=items, number=number, per_page=SECTION_SIZE, total=total)
+    return Profile(resident=row[0], summary=summary, **shown)
 
 
 # --- Merging two records of one person ----------------------------------------------------------
@@ -321,35 +390,45 @@ def _row(obj, *, skip=()) -> dict:
 
 def export(resident_id: int) -> dict | None:
     """Everything the hall keeps about one resident, table by table, with field names."""
-    p = profile(resident_id)
-    if p is None:
+    r = db.session.get(Resident, resident_id)
+    if r is None:
         return None
-    r = p.resident
+
+    def everything(model, order, *loaded):
+        """Every row of theirs, not a page of them as on their page: the export is complete."""
+        who = RESIDENT_LINKS[model.__tablename__]
+        return list(db.session.scalars(select(model).where(who == resident_id).order_by(order).options(*loaded)))
+
+    loans = everything(Loan, Loan.borrowed_at.desc(), joinedload(Loan.tool).joinedload(Tool.kind))
+    registrations = everything(Registration, Registration.created_at.desc(), joinedload(Registration.course))
+    invitations = everything(TeaInvitation, TeaInvitation.invited_at.desc(), joinedload(TeaInvitation.session))
+    sign_ins = everything(TeaSignIn, TeaSignIn.at.desc(), joinedload(TeaSignIn.session))
+    sign_ups = everything(SignUp, SignUp.created_at.desc(), joinedload(SignUp.activity))
     data = {
         "exported_at": _plain(utcnow().replace(microsecond=0)),
         "hall": settings.get("HALL_NAME_ZH"),
         "resident": _row(r),
         "loans": [{**_row(loan), "tool_code": loan.tool.code, "tool_kind": loan.tool.kind.name_zh,
-                   "tool_kind_en": loan.tool.kind.name_en} for loan in p.loans],
+                   "tool_kind_en": loan.tool.kind.name_en} for loan in loans],
         "registrations": [],
         "wishes": [],
         "tea_invitations": [{**_row(i), "tea_day": _plain(i.session.day), "tea_theme": i.session.theme,
-                             "tea_place": i.session.place} for i in p.invitations],
+                             "tea_place": i.session.place} for i in invitations],
         "tea_sign_ins": [{**_row(t), "tea_day": _plain(t.session.day), "tea_theme": t.session.theme}
-                         for t in p.sign_ins],
+                         for t in sign_ins],
         "concerns": [],
         "sign_ups": [{**_row(place), "activity_code": place.activity.code, "activity_title": place.activity.title_zh,
                       "activity_title_en": place.activity.title_en, "activity_day": _plain(place.activity.day)}
-                     for place in p.sign_ups],
+                     for place in sign_ups],
     }
-    for reg in p.registrations:
+    for reg in registrations:
         marks = db.session.scalars(select(Attendance).where(Attendance.registration_id == reg.id)
                                    .order_by(Attendance.id))
         data["registrations"].append({
             **_row(reg), "course_code": reg.course.code, "course_title": reg.course.title_zh,
             "course_title_en": reg.course.title_en,
             "attendance": [{"day": _plain(m.session.day), "mark": m.mark} for m in marks]})
-    for wish in p.wishes:
+    for wish in everything(Wish, Wish.created_at.desc()):
         claims = db.session.scalars(select(Claim).where(Claim.wish_id == wish.id).order_by(Claim.id))
         fulfilment = db.session.scalar(select(Fulfilment).where(Fulfilment.wish_id == wish.id))
         data["wishes"].append({
@@ -357,7 +436,7 @@ def export(resident_id: int) -> dict | None:
             # Who took it on is another person's data: the claims' status and dates only.
             "claims": [_row(c, skip=("volunteer_id", "partner_unit_id", "note", "decided_by_id")) for c in claims],
             "fulfilment": _row(fulfilment, skip=("volunteer_id", "recorded_by_id")) if fulfilment else None})
-    for concern in p.concerns:
+    for concern in everything(Concern, Concern.created_at.desc()):
         steps = db.session.scalars(select(ConcernStep).where(ConcernStep.concern_id == concern.id)
                                    .order_by(ConcernStep.at, ConcernStep.id))
         data["concerns"].append({**_row(concern), "steps": [_row(step) for step in steps]})

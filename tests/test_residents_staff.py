@@ -5,7 +5,7 @@ import json
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from kiosk import classes, ledger, lending, tea, wishes
 from kiosk.auth import create_staff
@@ -118,6 +118,97 @@ def test_staff_see_the_page_but_not_the_personal_data_requests(worker, wang):
             assert worker.post(path, data={"confirm": "8000", "other": "1", "sure": "y"}).status_code == 403, path
     db.session.expire_all()
     assert db.session.get(Resident, rid).erased_at is None
+
+
+def lend_and_return(hall, resident_id, how_many):
+    """The resident borrows and brings back `how_many` tools, one after the other; oldest first."""
+    kind = hall.kind(en="Saw", zh="锯")
+    tools = []
+    for _ in range(how_many):
+        tool = hall.tool(kind)
+        lending.borrow(tool.id, resident_id, token(), "kiosk")
+        lending.return_tool(tool.id, token(), "fine", None, "staff", staff_id=hall.admin_id)
+        tools.append(tool)
+    return tools
+
+
+@pytest.fixture
+def borrower(hall):
+    """次仁, who borrowed twelve tools over the years: more than a page of the loans section."""
+    rid = hall.resident("13900139001", "次仁")
+    return rid, lend_and_return(hall, rid, 12)
+
+
+def tools_on(page, tools):
+    return [t for t in tools if f'href="/staff/tools/{t.id}"' in page]
+
+
+def test_a_long_history_shows_the_newest_loans_and_pages_back_to_the_oldest(staff, borrower):
+    rid, tools = borrower
+    first = text(staff.get(f"/staff/residents/{rid}"))
+    assert "12 loans" in first  # the figures count all of them
+    assert tools_on(first, tools) == tools[2:]  # the ten newest
+    assert "Page 1 of 2" in first and f'href="/staff/residents/{rid}?loans=2"' in first
+    assert '<nav class="pager" aria-labelledby="loans-h">' in first and 'id="loans-h"' in first
+    second = text(staff.get(f"/staff/residents/{rid}?loans=2"))
+    assert tools_on(second, tools) == tools[:2] and "Page 2 of 2" in second and "12 loans" in second
+    assert f'href="/staff/residents/{rid}?loans=1"' in second
+    # Past the end shows the last page; what is not a page number, the first.
+    assert tools_on(text(staff.get(f"/staff/residents/{rid}?loans=9")), tools) == tools[:2]
+    assert tools_on(text(staff.get(f"/staff/residents/{rid}?loans=x")), tools) == tools[2:]
+    # The export is never paged: everything, as before.
+    exported = json.loads(staff.get(f"/staff/residents/{rid}/export.json").get_data(as_text=True))
+    assert sorted(loan["tool_code"] for loan in exported["loans"]) == sorted(t.code for t in tools)
+
+
+def test_a_section_pager_asks_htmx_for_the_sections_only_and_keeps_the_other_pages(staff, borrower):
+    rid, tools = borrower
+    page = text(staff.get(f"/staff/residents/{rid}?teas=1"))
+    next_loans = f"/staff/residents/{rid}?teas=1&amp;loans=2"
+    assert f'href="{next_loans}" hx-get="{next_loans}" hx-target="#resident-history"' in page
+    part = text(staff.get(f"/staff/residents/{rid}?loans=2", headers={"HX-Request": "true"}))
+    assert "<html" not in part and 'id="resident-history"' in part and "Record number" not in part
+    assert tools_on(part, tools) == tools[:2]
+    # A link followed with hx-boost (or without JavaScript) gets the whole page.
+    whole = text(staff.get(f"/staff/residents/{rid}?loans=2", headers={"HX-Request": "true", "HX-Boosted": "true"}))
+    assert "<html" in whole and "Record number" in whole
+
+
+def test_the_page_costs_as_many_queries_after_years_of_loans(app, hall, staff, borrower):
+    rid, _tools = borrower
+
+    def queries():
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert staff.get(f"/staff/residents/{rid}").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    before = queries()
+    lend_and_return(hall, rid, 15)
+    assert queries() == before <= 6
+
+
+def test_the_tea_section_has_a_row_per_tea_with_the_invitation_and_the_sign_in(staff, hall, wang):
+    rid, today = wang["id"], hall_today()
+    walked_in = tea.save_session(tea.SessionFields(today, time(10), time(11), "Hall", "Walk-in tea"), hall.admin_id).id
+    tea.sign_in(walked_in, rid, "walk_in")
+    stayed_away = tea.save_session(tea.SessionFields(today, time(18), time(19), "Hall", "Evening tea"),
+                                   hall.admin_id).id
+    tea.invite(stayed_away, [rid])
+    page = text(staff.get(f"/staff/residents/{rid}"))
+    assert "2 tea invitations" in page and "2 tea sign-ins" in page
+    rows = {session: page.split(f'href="/staff/tea/{session}"')[1].split("</tr>")[0]
+            for session in (wang["session"], walked_in, stayed_away)}
+    assert "Accepted" in rows[wang["session"]] and "Walk-in" in rows[wang["session"]]
+    assert "Not invited" in rows[walked_in] and "Walk-in" in rows[walked_in]
+    assert "Not invited" not in rows[stayed_away] and "–" in rows[stayed_away]
 
 
 # --- Export -------------------------------------------------------------------------------------

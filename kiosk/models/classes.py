@@ -155,6 +155,7 @@ class Registration(db.Model):
               sqlite_where=text("status IN ('confirmed', 'waiting')"),
               postgresql_where=text("status IN ('confirmed', 'waiting')")),
         Index("ix_registration_course_status", "course_id", "status"),
+        Index("ix_registration_guardian_created", "guardian_id", "created_at"),  # a resident's page
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -108,6 +108,7 @@ class Concern(db.Model):
         CheckConstraint("satisfied IS NULL OR status = 'informed' OR status = 'answered'", name="satisfied"),
         Index("ix_concern_status_created", "status", "created_at"),
         Index("ix_concern_session", "session_id"),
+        Index("ix_concern_resident_created", "resident_id", "created_at"),  # a resident's page
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # The receipt code the resident follows it with (/q/<code>).

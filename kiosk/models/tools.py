@@ -107,6 +107,7 @@ class Loan(db.Model):
               postgresql_where=text("returned_at IS NULL")),
         Index("ix_loan_resident_borrowed", "resident_id", "borrowed_at"),
         Index("ix_loan_tool_borrowed", "tool_id", "borrowed_at"),
+        Index("ix_loan_borrowed", "borrowed_at", "id"),  # the ledger's history, newest first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -114,11 +114,14 @@ def resident_list_csv():
 
 @bp.get("/residents/<int:resident_id>")
 def resident_page(resident_id):
-    """Their details, loans, children's class places, wishes, tea invitations and sign-ins, concerns."""
-    found = people.profile(resident_id)
+    """Their details, loans, children's class places, wishes, tea invitations and sign-ins, concerns:
+    the newest of each, a page at a time (?loans=2&teas=3). A section's pager asks (htmx) for the
+    sections only."""
+    found = people.profile(resident_id, request.args)
     if found is None:
         abort(404)
-    return render("staff/resident_page.html", p=found, r=found.resident, today=hall_today())
+    return render("staff/resident_page.html", block="resident_history", p=found, r=found.resident,
+                  today=hall_today())
 
 
 @bp.get("/residents/<int:resident_id>/export.json")
