@@ -49,7 +49,7 @@ OUT_DIR = REPO / "instance" / "bench"
 WORKERS = 2
 SECRET = "bench-secret-key"
 DATASETS = {"small": 0.1, "large": 1.0}
-CACHE_VERSION = 2  # raise when bench/data.py changes what it generates
+CACHE_VERSION = 3  # raise when bench/data.py changes what it generates
 
 # (key, label, path template, audience, minimum ratio to the minimal app)
 PAGES = [

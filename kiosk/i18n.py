@@ -5,7 +5,7 @@ the default language rather than in the last one's.
 """
 from babel.dates import get_day_names
 from flask import current_app, g, session
-from flask_babel import format_date, format_datetime, get_locale, get_translations
+from flask_babel import Domain, format_date, format_datetime, get_locale
 
 from .extensions import babel
 
@@ -45,33 +45,32 @@ def clock(moment) -> str:
     return f"{moment.hour}:{moment.minute:02d}"
 
 
-def _catalogue():
-    """This request's translations, found once per request and language.
+class _QuickDomain(Domain):
+    """Flask-Babel's message domain, finding a request's catalogue once per request and language.
 
-    Flask-Babel finds them again for every string (domain, context, locale, a cache keyed by
-    str(locale)): about 30 µs a string, and the kiosk home alone has 27. force_locale() swaps
-    the locale object for a while, so the catalogue is kept with the locale it was found for.
+    Flask-Babel finds it again for every string (domain, context, locale, a cache keyed by
+    str(locale)): 15-30 µs a string, on pages with hundreds of them (a tool's label, a loan's
+    channel, every _() of a template). force_locale() swaps the locale object for a while, so
+    the catalogue is kept with the locale it was found for.
     """
-    locale = getattr(g.get("_flask_babel"), "babel_locale", None)
-    found = g.get("_hall_catalogue")
-    if found is not None and found[0] is locale and locale is not None:
-        return found[1]
-    translations = get_translations()  # also settles the locale on a request's first string
-    g._hall_catalogue = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
-    return translations
+
+    def get_translations(self):
+        if not g:  # no app context: Flask-Babel's own answer (no translation)
+            return super().get_translations()
+        locale = getattr(g.get("_flask_babel"), "babel_locale", None)
+        found = g.get("_hall_catalogue")
+        if found is not None and locale is not None and found[0] is locale:
+            return found[1]
+        translations = super().get_translations()  # also settles the locale on the first string
+        g._hall_catalogue = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
+        return translations
 
 
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")
-    # The templates' _() and ngettext() (Flask-Babel installed the slower ones just above).
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _catalogue().ugettext(s),
-        ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: _catalogue().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
-    )
+    # Python's and the templates' _() both ask Flask-Babel's one Domain (babel.domain_instance).
+    babel.domain_instance = _QuickDomain(domain=app.extensions["babel"].default_domain)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         html_lang=lambda: HTML_LANG.get(current_lang(), "zh-Hans"),
