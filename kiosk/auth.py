@@ -119,7 +119,11 @@ def admin_required(view):
 
 
 def init_app(app):
-    login_manager.init_app(app)
+    # Not Flask-Login's context processor: it loaded the user for every template, so "strong"
+    # session protection cleared every visitor's session and sent its cookie again on every
+    # public page. The proxy loads the user only where a template reads current_user.
+    login_manager.init_app(app, add_context_processor=False)
+    app.jinja_env.globals["current_user"] = current_user
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see the back office.")
     login_manager.session_protection = "strong"

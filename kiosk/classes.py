@@ -16,7 +16,7 @@ from datetime import date, time, timedelta
 
 from flask_babel import format_date, to_user_timezone
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -94,6 +94,24 @@ def seats(course: Course) -> Seats:
     return seats_of([course])[course.id]
 
 
+# The course poster's page, composed once (composing costs more than SQLite takes to run it).
+_COURSE_PAGE = (select(Course, *places.live_count_columns(PLACES, Course.id))
+                .options(joinedload(Course.schedules)).where(Course.code == bindparam("code")))
+
+
+def course_page(raw_code: str | None) -> tuple[Course, Seats] | None:
+    """What the poster's QR opens, in one query: the course by its code, with its schedules and
+    its seats (None when no course has this code)."""
+    code = normalise_course_code(raw_code)
+    if code is None:
+        return None
+    found = db.session.execute(_COURSE_PAGE, {"code": code}).unique().first()
+    if found is None:
+        return None
+    course, taken, waiting = found
+    return course, Seats(course.capacity, taken, waiting)
+
+
 def seats_of(courses: list[Course]) -> dict[int, Seats]:
     """Seats taken and children waiting of several courses (the back office's list), in one query."""
     return places.seats_of(PLACES, courses)
@@ -131,9 +149,18 @@ def sessions(course_id: int, start: date | None = None, limit: int | None = None
     return list(db.session.scalars(stmt))
 
 
-def next_dates(course_id: int, count: int = 4) -> list[ClassSession]:
-    """The coming dates, cancelled ones included (residents must see "no class that day")."""
-    return sessions(course_id, start=hall_today(), limit=count)
+# Read by every course page and receipt: composed once, on the (course_id, day) unique index.
+_NEXT_DATES = (select(ClassSession.id, ClassSession.day, ClassSession.starts_at, ClassSession.ends_at,
+                      ClassSession.cancelled_at.is_not(None).label("cancelled"), ClassSession.cancel_note)
+               .where(ClassSession.course_id == bindparam("course_id"), ClassSession.day >= bindparam("start"))
+               .order_by(ClassSession.day).limit(bindparam("count")))
+
+
+def next_dates(course_id: int, count: int = 4) -> list:
+    """The coming dates, cancelled ones included (residents must see "no class that day"): rows
+    of what the dates list shows (id, day, starts_at, ends_at, cancelled, cancel_note)."""
+    return db.session.connection().execute(_NEXT_DATES, {
+        "course_id": course_id, "start": hall_today(), "count": count}).all()
 
 
 def _taught_by(stmt, teacher_id: int | None):

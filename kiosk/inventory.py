@@ -2,23 +2,27 @@
 
 Lending decisions (borrow, return, repair, retire, adding a tool) stay in kiosk.lending;
 this module holds what only the back office does, and the queries behind its lists,
-so that a list page, its CSV export and the tests all ask the same question.
+so that a list page, its CSV export and the tests all ask the same question; and the
+read-only queries behind what residents browse (the catalogue, a tool's page).
 """
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from math import ceil
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, bindparam, case, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from .database import write_transaction
 from .extensions import db
+from .i18n import current_lang
 from .lending import hall_today, normalise_code
 from .models import Loan, Resident, StaffUser, Tool, ToolEvent, ToolKind
 from .models.tools import CONDITIONS, TOOL_STATUSES
+from .pagination import Page, page_number
 from .refusal import Refusal
 
 LOAN_DAYS_MIN, LOAN_DAYS_MAX = 1, 90  # also a check constraint on tool_kind
@@ -74,6 +78,63 @@ def edit_kind(kind_id: int, name_zh: str, name_bo: str, name_en: str, pictogram:
         for key, value in values.items():
             setattr(kind, key, value)
         return kind
+
+
+# --- What residents see: the catalogue and a tool's page -----------------------------------
+# Read on every tap at the tablet (the catalogue also refreshes itself there every few seconds):
+# a fixed number of indexed queries, whatever the size of the shop. The statements are composed
+# once, with parameters: composing one costs more than SQLite takes to run it.
+
+_LENDABLE = select(Tool.id).where(Tool.kind_id == ToolKind.id, Tool.status != "retired").exists()
+
+
+def _tools_of_kind(*where):
+    return select(func.count()).where(Tool.kind_id == ToolKind.id, *where).scalar_subquery()
+
+
+# ToolKind.name in SQL: the name in the page's language, falling back to Chinese.
+_KIND_NAME = func.coalesce(
+    func.nullif(case({"bo": ToolKind.name_bo, "en": ToolKind.name_en}, value=bindparam("lang"),
+                     else_=ToolKind.name_zh), ""),
+    ToolKind.name_zh)
+_CATALOGUE_TOTAL = select(func.count()).select_from(ToolKind).where(_LENDABLE)
+_CATALOGUE_PAGE = (
+    select(ToolKind.id, ToolKind.pictogram, _KIND_NAME.label("name"),
+           _tools_of_kind(Tool.status == "available").label("free"),
+           _tools_of_kind(Tool.status != "retired").label("total"))
+    .where(_LENDABLE).order_by(ToolKind.id).limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+def catalogue_page(number, per_page: int) -> Page:
+    """One page of the kinds residents can borrow, in the staff's order: rows of id, pictogram,
+    name (in the page's language), free and total ("2 of 3 free"). Retired tools don't count,
+    and a kind with none but retired ones is left out.
+
+    Tools are counted for the page's kinds only, on the (kind_id, status) index. Plain rows
+    through the session's connection, not ToolKind objects: a card shows five values.
+    """
+    connection = db.session.connection()
+    total = connection.scalar(_CATALOGUE_TOTAL)
+    number = min(page_number(number), max(1, ceil(total / per_page)))
+    rows = connection.execute(_CATALOGUE_PAGE, {
+        "lang": current_lang(), "limit": per_page, "offset": (number - 1) * per_page}).all()
+    return Page(items=rows, number=number, per_page=per_page, total=total)
+
+
+_TOOL_WITH_OPEN_LOAN = (
+    select(Tool, Loan).join(Tool.kind).options(contains_eager(Tool.kind))
+    .outerjoin(Loan, (Loan.tool_id == Tool.id) & Loan.returned_at.is_(None))
+    .where(Tool.code == bindparam("code")))
+
+
+def tool_with_open_loan(raw_code: str | None) -> tuple[Tool, Loan | None] | None:
+    """A tool's page in one query: the tool by its label's code, with its kind and its open
+    loan (None when it is not lent out); None when no tool has this code."""
+    code = normalise_code(raw_code)
+    if code is None:
+        return None
+    found = db.session.execute(_TOOL_WITH_OPEN_LOAN, {"code": code}).first()
+    return None if found is None else tuple(found)
 
 
 # --- Tools ---------------------------------------------------------------------------------
@@ -161,8 +222,7 @@ def ledger_query(tab: str, search: str | None = None, today: date | None = None)
     `search` matches the resident's name, their mobile number (any part of it) or a tool code.
     """
     today = today or hall_today()
-    stmt = (select(Loan).join(Loan.resident).join(Loan.tool)
-            .options(joinedload(Loan.resident), joinedload(Loan.tool).joinedload(Tool.kind)))
+    stmt = select(Loan).options(joinedload(Loan.resident), joinedload(Loan.tool).joinedload(Tool.kind))
     if tab == "overdue":
         stmt = stmt.where(Loan.returned_at.is_(None), Loan.due_on < today) \
             .order_by(Loan.due_on, Loan.id)
@@ -179,7 +239,9 @@ def ledger_query(tab: str, search: str | None = None, today: date | None = None)
             matches.append(Resident.mobile.contains(digits, autoescape=True))
         if (code := normalise_code(words)) is not None:
             matches.append(Tool.code == code)
-        stmt = stmt.where(or_(*matches))
+        # Joined for a search only: without one, a tab (and its count) reads the loans alone,
+        # instead of every resident and tool of ten years (PostgreSQL scanned them all).
+        stmt = stmt.join(Loan.resident).join(Loan.tool).where(or_(*matches))
     return stmt
 
 

@@ -111,6 +111,15 @@ def counts(spec: Spec, parent_ids: list[int]) -> dict[tuple[int, str], int]:
         .group_by(spec.parent_col(), model.status)).all()}
 
 
+def live_count_columns(spec: Spec, parent_id):
+    """Places confirmed and places waiting of the parent whose id is `parent_id` (a column of the
+    enclosing query), as two correlated subqueries: a public page reads them with its parent."""
+    def live(status):
+        return (select(func.count()).where(spec.parent_col() == parent_id, spec.model.status == status)
+                .scalar_subquery())
+    return live("confirmed"), live("waiting")
+
+
 def seats_of(spec: Spec, parents: list) -> dict[int, Seats]:
     """Seats taken and people waiting of several parents (each with .id and .capacity), in one query."""
     found = counts(spec, [p.id for p in parents])

@@ -2,10 +2,11 @@
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from kiosk import lending
+from kiosk import inventory, lending
 from kiosk.database import write_transaction
 from kiosk.extensions import db
 from kiosk.models import Loan, Tool
@@ -148,6 +149,39 @@ def test_catalogue_counts_free_tools_per_kind(any_hall):
     lending.retire(tools[2].id, any_hall.admin_id)
     (row,) = lending.catalogue()
     assert (row.free, row.total) == (1, 2)
+
+
+def test_the_residents_catalogue_is_paged_and_counts_what_is_free_now(any_hall):
+    drill = any_hall.kind(en="Electric drill", zh="电钻")
+    tools = [any_hall.tool(drill) for _ in range(3)]
+    lending.borrow(tools[0].id, any_hall.resident(), token(), channel="kiosk")
+    lending.retire(tools[2].id, any_hall.admin_id)
+    gone = any_hall.kind(en="Typewriter")
+    lending.retire(any_hall.tool(gone).id, any_hall.admin_id)  # nothing left to lend: not shown
+    any_hall.kind(en="Kite")  # no tools yet: not shown
+    others = [any_hall.kind(en=f"Tool {n}", zh=f"工具{n}") for n in range(4)]
+    for kind in others:
+        any_hall.tool(kind)
+
+    first = inventory.catalogue_page(None, 3)
+    assert (first.number, first.pages, first.total) == (1, 2, 5)
+    assert [(k.id, k.name, k.free, k.total) for k in first.items] == \
+        [(drill, "电钻", 1, 2), (others[0], "工具0", 1, 1), (others[1], "工具1", 1, 1)]
+    last = inventory.catalogue_page("9", 3)  # past the end: the last page
+    assert last.number == 2 and [k.id for k in last.items] == others[2:]
+    with force_locale("en"):
+        assert inventory.catalogue_page(1, 3).items[0].name == "Electric drill"
+
+
+def test_a_tools_page_reads_the_tool_its_kind_and_its_open_loan(any_hall):
+    tool = any_hall.tool(any_hall.kind(days=3))
+    assert inventory.tool_with_open_loan("rw-1") == (db.session.get(Tool, tool.id), None)
+    loan = lending.borrow(tool.id, any_hall.resident(), token(), channel="kiosk")
+    found, open_loan = inventory.tool_with_open_loan(tool.code)
+    assert open_loan.id == loan.id and found.kind.loan_days == 3
+    lending.return_tool(tool.id, token(), "fine", None, channel="kiosk")
+    assert inventory.tool_with_open_loan(tool.code)[1] is None
+    assert inventory.tool_with_open_loan("RW-0099") is None and inventory.tool_with_open_loan("<b>") is None
 
 
 def test_new_tools_get_the_next_code_and_number(any_hall):

@@ -3,9 +3,11 @@ import re
 
 from sqlalchemy import func, select
 
+from kiosk.blueprints.tools.views import KINDS_PER_PAGE
 from kiosk.extensions import db
 from kiosk.models import Loan, Resident, Tool
 from kiosk.visitor import KIOSK_KEY, PHONE_COOKIE
+from tests.conftest import english_client
 
 ME = {"mobile": "138 0013 8000", "name": "次仁卓玛", "building_unit": "3号楼", "consent": "y"}
 
@@ -36,6 +38,26 @@ def test_catalogue_shows_live_counts_and_refreshes_as_a_fragment(client, hall):
     html = fragment.get_data(as_text=True)
     assert html.lstrip().startswith("<ul") and "<html" not in html
     assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_the_catalogue_shows_a_screenful_of_kinds_at_a_time(app, hall):
+    client = english_client(app)
+    kinds = [hall.kind(en=f"Tool {n}") for n in range(KINDS_PER_PAGE + 1)]
+    for kind in kinds:
+        hall.tool(kind)
+
+    first = client.get("/kiosk/tools/").get_data(as_text=True)
+    assert first.count('class="kind-card') == KINDS_PER_PAGE and "1 of 1 free" in first
+    assert f'href="kind/{kinds[0]}"' in first and 'rel="prev"' not in first
+    assert 'rel="next" href="/kiosk/tools/?page=2"' in first
+    # The cards' relative addresses lead to the kind's page on the surface they were shown on.
+    assert client.get(f"/kiosk/tools/kind/{kinds[0]}").status_code == 200
+
+    second = client.get("/kiosk/tools/?page=2", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert second.count('class="kind-card') == 1 and f'href="kind/{kinds[-1]}"' in second
+    assert 'hx-get="/kiosk/tools/?page=2"' in second  # the refresh keeps to the page shown
+    page = client.get("/tools/?page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in page and 'rel="prev" href="/tools/?page=1"' in page and 'rel="next"' not in page
 
 
 def test_borrow_on_the_tablet_ends_with_a_receipt_and_forgets_the_resident(client, hall):

@@ -45,10 +45,13 @@ def course_list():
 def course(code):
     """What the course poster's QR opens (a public address): the class, its next dates (cancelled
     ones too), the seats left, and the way to register or to find a receipt."""
-    course = _course_or_404(code)
+    found = classes.course_page(code)
+    if found is None:
+        abort(404)
+    course, seats = found
     if code != course.code:  # posters are case-insensitive; show the one spelling we print
         return redirect(url_for(".course", code=course.code), 301)
-    return render("classes/course.html", course=course, seats=classes.seats(course),
+    return render("classes/course.html", course=course, seats=seats,
                   dates=classes.next_dates(course.id, 6), lookup=CodeLookupForm())
 
 

@@ -1,13 +1,13 @@
 """The Red Wrench tool shop for residents: on phones (/t/<code>, /tools) and on the tablet (/kiosk/...).
 
 Views are thin: they read forms, call kiosk.lending and pick what to show. Every rule
-lives in kiosk.lending.
+lives in kiosk.lending; what residents browse is read by kiosk.inventory's queries.
 """
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
-from ... import lending, visitor
+from ... import inventory, lending, visitor
 from ...devices import is_hall_tablet
 from ...forms import IdentifyForm, TokenForm
 from ...extensions import db
@@ -18,6 +18,12 @@ from ...web import new_token, render, surface
 from .forms import FindForm, ReturnForm
 
 bp = Blueprint("tools", __name__)
+
+# Four rows of three cards on the tablet. Pages, not one long list, so that the catalogue (and its
+# refresh every few seconds) costs the same however many kinds the shop has.
+KINDS_PER_PAGE = 12
+# Every card of the catalogue says it: translated once for the list, filled in per card.
+FREE_OF = _l("%(free)s of %(total)s free")
 
 
 def _tool_or_404(code: str):
@@ -36,9 +42,14 @@ def _canonical(code: str, tool, endpoint: str):
 
 @bp.get("/tools/")
 def catalogue():
-    """Every kind of tool with how many are free, and the box a scanner types into."""
+    """The kinds of tool, a page at a time, with how many are free, and the box a scanner types into."""
     form = FindForm(request.args, meta={"csrf": False})
-    return render("tools/catalogue.html", block="kinds", kinds=lending.catalogue(), form=form)
+    return _catalogue_page(form, block="kinds")
+
+
+def _catalogue_page(form, **render_args):
+    return render("tools/catalogue.html", form=form, free_of=str(FREE_OF),
+                  page=inventory.catalogue_page(request.args.get("page"), KINDS_PER_PAGE), **render_args)
 
 
 @bp.get("/tools/find")
@@ -50,7 +61,7 @@ def find():
         if tool is not None:
             return redirect(url_for(".tool", code=tool.code))
         form.code.errors.append(_no_such_code())
-    return render("tools/catalogue.html", kinds=lending.catalogue(), form=form, status=404)
+    return _catalogue_page(form, status=404)
 
 
 def _no_such_code():
@@ -68,10 +79,12 @@ def kind(kind_id):
 @bp.get("/t/<code>")
 def tool(code):
     """What scanning a label opens (a public address printed on every tool): its state and what you can do."""
-    tool = _tool_or_404(code)
+    found = inventory.tool_with_open_loan(code)
+    if found is None:
+        abort(404)
+    tool, loan = found
     if (r := _canonical(code, tool, ".tool")) is not None:
         return r
-    loan = lending.open_loan_for(tool)
     resident = visitor.current_resident()
     return render("tools/tool.html", tool=tool, loan=loan, resident=resident,
                   due=lending.due_date(tool.kind))

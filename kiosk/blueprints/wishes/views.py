@@ -10,7 +10,7 @@ volunteer's private page (/v/<key>), which shows what they need to visit the res
 import secrets
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask_babel import format_timedelta
+from flask_babel import format_timedelta, gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -37,7 +37,23 @@ DEVICE_COOKIE_DAYS = 365
 @bp.context_processor
 def _words():
     return {"CATEGORY_WORDS": CATEGORY_WORDS, "KIND_WORDS": KIND_WORDS, "STATUS_WORDS": STATUS_WORDS,
-            "STARS": STARS, "STEPS": STEPS, "age_of": _age_of}
+            "STARS": STARS, "STEPS": STEPS, "age_of": _age_of,
+            # What every card of the wall says of its category and kind.
+            "NEEDS": _OncePerPage(lambda category: gettext("needs: %(what)s", what=CATEGORY_WORDS[category][1])),
+            "KIND_NOUNS": _OncePerPage(lambda kind: str(KIND_WORDS[kind][2]))}
+
+
+class _OncePerPage(dict):
+    """Words a page repeats, each translated the first time the page shows it: the wall says
+    "needs: school supplies" on many cards, and a translation costs more than the rest of a card."""
+
+    def __init__(self, translate):
+        super().__init__()
+        self._translate = translate
+
+    def __missing__(self, key):
+        self[key] = words = self._translate(key)
+        return words
 
 
 def _age_of(moment) -> str:
