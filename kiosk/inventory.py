@@ -8,7 +8,6 @@ read-only queries behind what residents browse (the catalogue, a tool's page).
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from math import ceil
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -22,7 +21,7 @@ from .i18n import current_lang
 from .lending import hall_today, normalise_code
 from .models import Loan, Resident, StaffUser, Tool, ToolEvent, ToolKind
 from .models.tools import CONDITIONS, TOOL_STATUSES
-from .pagination import Page, page_number
+from .pagination import Page, page_within
 from .refusal import Refusal
 
 LOAN_DAYS_MIN, LOAN_DAYS_MAX = 1, 90  # also a check constraint on tool_kind
@@ -115,7 +114,7 @@ def catalogue_page(number, per_page: int) -> Page:
     """
     connection = db.session.connection()
     total = connection.scalar(_CATALOGUE_TOTAL)
-    number = min(page_number(number), max(1, ceil(total / per_page)))
+    number = page_within(number, total, per_page)
     rows = connection.execute(_CATALOGUE_PAGE, {
         "lang": current_lang(), "limit": per_page, "offset": (number - 1) * per_page}).all()
     return Page(items=rows, number=number, per_page=per_page, total=total)

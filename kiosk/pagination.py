@@ -48,7 +48,7 @@ def page_number(raw) -> int:
         return 1
 
 
-def _within(number, total: int, per_page: int) -> int:
+def page_within(number, total: int, per_page: int) -> int:
     """The page asked for, where a page past the end shows the last page."""
     return min(page_number(number), max(1, ceil(total / per_page)))
 
@@ -56,13 +56,13 @@ def _within(number, total: int, per_page: int) -> int:
 def paginate(stmt: Select, number, per_page: int) -> Page:
     """Run `stmt` (ordered by the caller) for one page. A page past the end shows the last page."""
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    number = _within(number, total, per_page)
+    number = page_within(number, total, per_page)
     items = list(db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)))
     return Page(items=items, number=number, per_page=per_page, total=total)
 
 
 def paginate_list(items: list, number, per_page: int) -> Page:
     """One page of a list already in memory (the translation catalogue), paged like `paginate`."""
-    number = _within(number, len(items), per_page)
+    number = page_within(number, len(items), per_page)
     start = (number - 1) * per_page
     return Page(items=items[start:start + per_page], number=number, per_page=per_page, total=len(items))

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from datetime import UTC, date, datetime, time
-from math import ceil
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -36,7 +35,7 @@ from .models import (Attendance, AuditEntry, Claim, Concern, ConcernStep, Fulfil
 from .models.community import SIGN_UP_LIVE
 from .models.base import utcnow
 from .models.classes import LIVE_STATUSES
-from .pagination import Page, page_number
+from .pagination import Page, page_within
 from .refusal import Refusal
 from .residents import InvalidMobile, normalise_mobile, normalise_name
 from .wishes import OPEN_STATUSES as OPEN_WISH_STATUSES
@@ -249,7 +248,7 @@ def profile(resident_id: int, pages: Mapping[str, str] | None = None) -> Profile
     shown = {}
     for section, figure in SECTIONS.items():
         total = getattr(summary, figure)
-        number = min(page_number(pages.get(section)), max(1, ceil(total / SECTION_SIZE)))
+        number = page_within(pages.get(section), total, SECTION_SIZE)
         items = []
         if total:
             found = db.session.execute(queries[section], {"resident": resident_id, "skip": (number - 1) * SECTION_SIZE})

@@ -7,6 +7,7 @@ from flask import Request, make_response, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms.i18n import messages_path
@@ -47,24 +48,37 @@ def render(template: str, block: str | None = None, status: int = 200, **context
 _CSRF_MARK = "\ue000csrf\ue000"  # private-use characters: no page has them by chance
 
 
-def render_for_everyone(template: str, **context):
-    """A page that is the same for every visitor who reads it in one language (the hall tablet's
-    home: four tiles), rendered once per worker every few seconds instead of on every visit.
+def _kept(key: tuple, draw) -> str:
+    """draw()'s HTML, kept per worker and language for settings.CACHE_SECONDS (so a changed
+    setting, such as the hall's name or the idle time, shows as soon as it would anyway).
 
     The one thing in it that is the visitor's own, the CSRF token of its forms, is cut out of
-    the kept copy and the visitor's own put back on the way out. Kept for settings.CACHE_SECONDS,
-    so a changed setting (the hall's name, the idle time) shows as soon as it would anyway.
-    The address is part of the key: the language switch sends the visitor back to it.
+    the kept copy and the visitor's own put back each time.
     """
-    def rendered() -> str:
+    def drawn() -> str:
         token = generate_csrf()
-        return render_template(template, **context).replace(token, _CSRF_MARK)
+        return draw().replace(token, _CSRF_MARK)
 
-    key = ("page", template, current_lang(), request.full_path)
-    html = cache.remembered(key, settings.CACHE_SECONDS, rendered)
-    response = make_response(html.replace(_CSRF_MARK, generate_csrf()))
+    html = cache.remembered((*key, current_lang()), settings.CACHE_SECONDS, drawn)
+    return html.replace(_CSRF_MARK, generate_csrf())
+
+
+def render_for_everyone(template: str, **context):
+    """A page that is the same for every visitor who reads it in one language (the hall tablet's
+    home: four tiles), drawn once a while instead of on every visit. The address is part of the
+    key: the language switch sends the visitor back to it.
+    """
+    html = _kept(("page", template, request.full_path), lambda: render_template(template, **context))
+    response = make_response(html)
     response.vary.add("HX-Request")
     return response
+
+
+def part_for_everyone(template: str) -> Markup:
+    """A part of many pages that is the same for everyone in one language (the tablet's
+    overlays), drawn once a while rather than into every page: drawing it cost more than some
+    pages' own content."""
+    return Markup(_kept(("part", template), lambda: render_template(template)))
 
 
 def new_token() -> str:
@@ -116,6 +130,7 @@ def init_app(app):
         setting=settings.get,
         hall_name=settings.hall_name,
         label_url=qr.label_url,
+        part_for_everyone=part_for_everyone,
     )
 
     @app.after_request

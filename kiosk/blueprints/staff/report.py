@@ -29,7 +29,7 @@ from ...forms import hall_date_message, refusal_to_field, sensible_year
 from ...i18n import current_lang
 from ...lending import hall_today
 from ...models.base import utcnow
-from ...pagination import Page, page_number
+from ...pagination import Page, page_within
 from ...refusal import Refusal
 from ...web import render
 from . import STAFF_MENU, bp, class_words, tea_words, wish_words, words
@@ -193,7 +193,7 @@ def report_rows(figure_key):
     stmt = figure.row_stmt(p)
     per_page = current_app.config["PAGE_SIZE"]
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    number = min(page_number(request.args.get("page")), max(1, -(-total // per_page)))
+    number = page_within(request.args.get("page"), total, per_page)
     found = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
     items = [[_text(c, r._mapping[c.key]) for c in figure.rows.columns] for r in found]
     value = reporting.measure(p, [figure])[figure.key]
