@@ -65,11 +65,15 @@ def _kept(key: tuple, draw) -> str:
 
 def render_for_everyone(template: str, **context):
     """A page that is the same for every visitor who reads it in one language (the hall tablet's
-    home: four tiles), drawn once a while instead of on every visit. The address is part of the
-    key: the language switch sends the visitor back to it.
+    home: four tiles), drawn once a while instead of on every visit.
     """
-    html = _kept(("page", template, request.full_path), lambda: render_template(template, **context))
-    response = make_response(html)
+    if request.query_string:
+        # Kept only as it is usually asked for: an address with a query would add a copy to the
+        # shared store for every query anyone makes up, pushing out what is worth keeping.
+        response = make_response(render_template(template, **context))
+    else:
+        html = _kept(("page", template, request.path), lambda: render_template(template, **context))
+        response = make_response(html)
     response.vary.add("HX-Request")
     return response
 

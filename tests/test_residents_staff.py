@@ -2,6 +2,7 @@
 resident's page with everything they did, and the personal-data requests (merge, export, erase,
 retention), which are for admins only, need a confirmation, and are harmless when sent twice."""
 import json
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -172,6 +173,17 @@ def test_a_section_pager_asks_htmx_for_the_sections_only_and_keeps_the_other_pag
     # A link followed with hx-boost (or without JavaScript) gets the whole page.
     whole = text(staff.get(f"/staff/residents/{rid}?loans=2", headers={"HX-Request": "true", "HX-Boosted": "true"}))
     assert "<html" in whole and "Record number" in whole
+
+
+def test_a_pager_link_carries_the_sections_pages_and_nothing_else_of_the_address(staff, borrower):
+    rid, _tools = borrower
+    response = staff.get(f"/staff/residents/{rid}?teas=1&resident_id=999&_external=1&q=x")
+    assert response.status_code == 200
+    page = text(response)
+    next_loans = f"/staff/residents/{rid}?teas=1&amp;loans=2"
+    pager_links = re.findall(r'href="([^"]+)" hx-get="[^"]+" hx-target="#resident-history"', page)
+    assert next_loans in pager_links
+    assert not [link for link in pager_links if "999" in link or "_external" in link or "q=x" in link]
 
 
 def test_the_page_costs_as_many_queries_after_years_of_loans(app, hall, staff, borrower):

@@ -370,6 +370,20 @@ def test_the_token_from_the_page_is_accepted(csrf_app):
     assert 'lang="bo"' in client.get("/kiosk/").get_data(as_text=True)
 
 
+def test_the_kept_home_carries_each_visitors_own_token_and_a_query_is_not_kept(csrf_app):
+    """The tablet's home is drawn once a while and kept (web.render_for_everyone): each visitor
+    still gets their own token, and made-up queries add nothing to the kept store."""
+    first, second = csrf_app.test_client(), csrf_app.test_client()
+    pages = [first.get("/kiosk/").get_data(as_text=True), second.get("/kiosk/").get_data(as_text=True)]
+    tokens = [csrf_from(page) for page in pages]
+    assert all(tokens) and tokens[0] != tokens[1]
+    assert all(page.count(token) >= 2 and "\ue000" not in page for page, token in zip(pages, tokens))
+    kept = len(csrf_app.extensions["kiosk_cache"])
+    for n in range(80):
+        assert first.get(f"/kiosk/?x={n}").status_code == 200
+    assert len(csrf_app.extensions["kiosk_cache"]) == kept
+
+
 def test_logging_in_with_the_token_works_and_the_login_form_is_protected(csrf_app):
     client = csrf_app.test_client()
     assert login(client).status_code == 303

@@ -120,8 +120,10 @@ def resident_page(resident_id):
     found = people.profile(resident_id, request.args)
     if found is None:
         abort(404)
+    # Each pager link keeps the other sections' pages, and nothing else of the address.
+    pages = {section: request.args[section] for section in people.SECTIONS if section in request.args}
     return render("staff/resident_page.html", block="resident_history", p=found, r=found.resident,
-                  today=hall_today())
+                  today=hall_today(), pages=pages)
 
 
 @bp.get("/residents/<int:resident_id>/export.json")
