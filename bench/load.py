@@ -62,18 +62,22 @@ class Client:
         return response.status, data
 
 
+def timed(client, method, path, form, latencies) -> bool:
+    """One request, its time added to `latencies`; True when it was answered 200."""
+    start = time.perf_counter()
+    try:
+        status, _ = client.request(method, path, form)
+    except OSError:
+        status = None
+    latencies.append((time.perf_counter() - start) * 1000)
+    return status == 200
+
+
 def read_loop(base, path, cookie, until, out):
     client = Client(base, cookie)
     latencies, errors = [], 0
     while time.perf_counter() < until:
-        start = time.perf_counter()
-        try:
-            status, _ = client.request("GET", path)
-        except OSError:
-            status = None
-        latencies.append((time.perf_counter() - start) * 1000)
-        if status != 200:
-            errors += 1
+        errors += not timed(client, "GET", path, None, latencies)
     out.append((latencies, errors))
 
 
@@ -97,14 +101,7 @@ def write_loop(base, index, codes, until, out):
             status, html = client.request("GET", f"/t/{code}/{step}")
             values = form_values(html.decode())
             form = {"csrf_token": values.get("csrf_token", ""), "token": values.get("token", ""), **fields}
-            start = time.perf_counter()
-            try:
-                status, _ = client.request("POST", f"/t/{code}/{step}", form)
-            except OSError:
-                status = None
-            latencies.append((time.perf_counter() - start) * 1000)
-            if status != 200:
-                errors += 1
+            errors += not timed(client, "POST", f"/t/{code}/{step}", form, latencies)
     out.append((latencies, errors))
 
 

@@ -154,9 +154,6 @@ CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
 CSS_IMPORT = re.compile(r"""@import\s+['"]([^'"]+)['"]""")
 
 
-_gz = gzip_size
-
-
 def in_process(url: str, picked: dict) -> dict:
     """One request per page through the test client with a statement counter on the engine."""
     from sqlalchemy import event
@@ -200,7 +197,7 @@ def in_process(url: str, picked: dict) -> dict:
         found["pages"][key] = {"path": path, "status": response.status_code, "queries": queries,
                                "queries_first_request": first,
                                "repeated_statements": {k: n for k, n in shapes.items() if n > 1},
-                               "bytes": len(body), "gzip_bytes": _gz(body)}
+                               "bytes": len(body), "gzip_bytes": gzip_size(body)}
 
     # The write mix, once: borrow and return by phone (statements of the two POSTs).
     phone = app.test_client()
@@ -232,7 +229,7 @@ def first_visit(client, path: str) -> dict:
     images), gzipped. A font whose unicode-range no character of the page falls in is left out,
     as a browser would; one that matches counts with every weight (an upper bound)."""
     html = client.get(path).get_data()
-    items = {path: _gz(html)}
+    items = {path: gzip_size(html)}
     page_text = html.decode()  # what may need a font: text and attributes (approximate)
     parser = _Assets()
     parser.feed(html.decode())
@@ -243,7 +240,7 @@ def first_visit(client, path: str) -> dict:
             continue
         response = client.get(url)
         body = response.get_data()
-        items[url] = _gz(body) if response.status_code == 200 else 0
+        items[url] = gzip_size(body) if response.status_code == 200 else 0
         if url.split("?")[0].endswith(".css"):
             css = body.decode(errors="replace")
             faces = FONT_FACE.findall(css)
