@@ -31,6 +31,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+from . import freshness
+
 # Pages copied per step (1 MB with SQLite's 4 KB pages); the GIL is free during a step, and the
 # `progress` callback runs between steps. The hall's database is a few MB: a handful of steps.
 PAGES_PER_STEP = 256
@@ -366,6 +368,7 @@ def restore_command(path, yes):
             note = "" if not kept.problems else " (it fails the integrity check, kept as it was)"
             click.echo(f"The database as it was is kept in {kept.path}{note}.")
         restored = restore(checked, database)
+        freshness.bump()  # no page kept from the database it replaced is served again
     except BackupRefused as refusal:
         raise click.ClickException(str(refusal)) from None
     click.echo(f"Restored {restored.rows:,} rows ({len(restored.tables)} tables); integrity check: ok.")
@@ -422,4 +425,5 @@ def db_upgrade_safely(yes):
     except BackupRefused as refusal:
         raise click.ClickException(str(refusal)) from None
     upgrade()
+    freshness.bump()  # a migration may change what pages show; it writes outside any session
     click.echo(f"Migrated from {current or 'an empty database'} to {head}.")

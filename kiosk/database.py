@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from . import freshness
 from .extensions import db
 
 _write_intent = contextvars.ContextVar("kiosk_write_intent", default=False)
@@ -21,6 +22,7 @@ _write_intent = contextvars.ContextVar("kiosk_write_intent", default=False)
 def init_app(app):
     with app.app_context():
         engine = db.engine
+    freshness.init_app(app, engine)
     if engine.dialect.name != "sqlite":
         return
 

@@ -1,9 +1,12 @@
 """How pages are rendered and served: full pages, htmx fragments, headers, the three surfaces."""
+import re
 import uuid
-from functools import lru_cache
+from datetime import datetime
+from functools import lru_cache, wraps
+from zoneinfo import ZoneInfo
 
 from babel import support
-from flask import Request, make_response, render_template, request
+from flask import Request, current_app, g, make_response, render_template, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
@@ -12,7 +15,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms.i18n import messages_path
 
-from . import cache, qr, settings
+from . import cache, freshness, qr, settings
 from .i18n import current_lang
 
 LAYOUTS = {"kiosk": "kiosk/layout.html", "phone": "phone/layout.html", "staff": "staff/layout.html"}
@@ -87,7 +90,86 @@ def part_for_everyone(template: str) -> Markup:
 
 def new_token() -> str:
     """A one-use token for a form that creates something, so that a double tap creates it once."""
-    return str(uuid.uuid4())
+    token = str(uuid.uuid4())
+    if "one_use_tokens" in g:  # a page being kept: each later visitor gets a token of their own
+        g.one_use_tokens.append(token)
+    return token
+
+
+# --- Pages kept until the data changes ----------------------------------------------------
+
+_TOKEN_MARK = "\ue000token{}\ue000"
+_TOKEN_MARKS = re.compile("\ue000token\\d+\ue000")
+# What htmx says about the request, which decides whether a view answers with a part of its page.
+_HX_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target", "HX-Trigger", "HX-Trigger-Name")
+# How far behind the clock a kept page may be (never behind the data).
+KEPT_SECONDS = 10
+
+
+def _visitor() -> str:
+    """Everything of the visitor's own that a page may show or depend on: the session (the
+    tablet's resident, the staff account, the language) but its CSRF token, which is put back
+    into every page, and every other cookie (the phone's resident, the enrolled tablet)."""
+    session_cookie = current_app.config["SESSION_COOKIE_NAME"]
+    return repr((sorted((k, repr(v)) for k, v in session.items() if k != "csrf_token"),
+                 sorted((k, v) for k, v in request.cookies.items(multi=True) if k != session_cookie)))
+
+
+def kept_view(view):
+    """Keep this GET view's page and serve it again, until anything in the hall's data changes.
+
+    Drawing a page (its queries and its template) is most of what a resident's page costs; the
+    same page is asked for again and again between two changes (the tablet's catalogue
+    refreshes itself, sixty phones open the same course page the evening it opens). A kept page
+    is served only while all of these are what they were when it was drawn:
+    - the data: kiosk.freshness's version, which every committed write moves on, in any worker;
+    - the whole address (host and query), the language, htmx's headers (a part or the whole page);
+    - the visitor: their session and cookies (kept per visitor where they differ);
+    - the day, and at most KEPT_SECONDS of the clock (a page may say "3 minutes ago", or that
+      a class's registration opens at eight).
+    Only a whole 200 page whose drawing changed nothing of the visitor's is kept. Its CSRF token
+    and one-use form tokens are cut out, and each visitor served from it gets their own.
+    A visitor with a message waiting (a flash) is always drawn a fresh page, which shows it.
+    """
+    @wraps(view)
+    def kept(*args, **kwargs):
+        if request.method not in ("GET", "HEAD") or "_flashes" in session:
+            return view(*args, **kwargs)
+        visitor = _visitor()
+        today = datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+        key = (request.endpoint, request.url, tuple(request.headers.get(h) for h in _HX_HEADERS),
+               current_lang(), visitor, today, freshness.version())
+        found = cache.recall(key)
+        if found is not None:
+            return _served(*found)
+        g.one_use_tokens = []
+        try:
+            response = make_response(view(*args, **kwargs))
+            if response.status_code == 200 and response.mimetype == "text/html" \
+                    and not response.is_streamed and _visitor() == visitor:
+                cache.keep(key, KEPT_SECONDS, _kept_copy(response))
+        finally:
+            g.pop("one_use_tokens")
+        return response
+
+    return kept
+
+
+def _kept_copy(response) -> tuple:
+    html = response.get_data(as_text=True)
+    if token := g.get("csrf_token"):  # where Flask-WTF keeps the token it put in this page
+        html = html.replace(token, _CSRF_MARK)
+    for n, token in enumerate(g.one_use_tokens):
+        html = html.replace(token, _TOKEN_MARK.format(n))
+    headers = [(k, v) for k, v in response.headers.items() if k not in ("Set-Cookie", "Content-Length")]
+    return html, response.status_code, headers
+
+
+def _served(html: str, status: int, headers: list):
+    if _CSRF_MARK in html:
+        html = html.replace(_CSRF_MARK, generate_csrf())
+    html = _TOKEN_MARKS.sub(lambda _m: new_token(), html)
+    return make_response(html, status, headers)
 
 
 class _Fields(ImmutableMultiDict):

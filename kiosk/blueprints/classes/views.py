@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from ... import classes, visitor
 from ...qr import qr_svg, receipt_url
 from ...refusal import Refusal
-from ...web import new_token, render, surface
+from ...web import kept_view, new_token, render, surface
 from ...forms import CodeLookupForm, look_up_code
 from .forms import RegisterForm
 
@@ -42,6 +42,7 @@ def course_list():
 
 
 @bp.get("/c/<code>")
+@kept_view
 def course(code):
     """What the course poster's QR opens (a public address): the class, its next dates (cancelled
     ones too), the seats left, and the way to register or to find a receipt."""

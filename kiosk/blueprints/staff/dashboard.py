@@ -22,7 +22,7 @@ from ... import dashboard as numbers
 from ...cache import remembered
 from ...i18n import current_lang
 from ...models.base import utcnow
-from ...web import render
+from ...web import kept_view, render
 from . import bp, for_coordinators, for_teachers
 
 # How long a worker keeps the dashboard's figures. They add up a year of the hall (loans, marks,
@@ -125,6 +125,7 @@ def _figures(today) -> Markup:
 @bp.get("/")
 @for_teachers
 @for_coordinators
+@kept_view
 def dashboard():
     """What needs doing today, the coming week and the charts; each figure opens its list.
 

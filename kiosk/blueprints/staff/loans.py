@@ -7,7 +7,7 @@ from ... import inventory
 from ...extensions import db
 from ...lending import hall_today
 from ...pagination import paginate
-from ...web import render
+from ...web import kept_view, render
 from . import bp, words
 from .exports import csv_response
 from .forms import LedgerFilterForm
@@ -21,6 +21,7 @@ def _ledger_filters():
 
 
 @bp.get("/loans")
+@kept_view
 def ledger():
     """Who has which tool. Overdue loans show the full mobile number, so staff can call.
 

@@ -31,7 +31,7 @@ from ...lending import hall_today
 from ...models.base import utcnow
 from ...pagination import Page, page_within
 from ...refusal import Refusal
-from ...web import render
+from ...web import kept_view, render
 from . import STAFF_MENU, bp, class_words, tea_words, wish_words, words
 from .exports import csv_response, inert
 
@@ -151,6 +151,7 @@ def _figures(p: reporting.Period) -> Markup:
 
 
 @bp.get("/report")
+@kept_view
 def report():
     """The figures for the range, by area; each opens its rows."""
     form, p = _period()

@@ -20,7 +20,7 @@ from ...lending import hall_today
 from ...models import Resident
 from ...pagination import paginate
 from ...refusal import Refusal
-from ...web import render
+from ...web import kept_view, render
 from . import STAFF_MENU, admin_only, bp
 from .exports import csv_response
 
@@ -113,6 +113,7 @@ def resident_list_csv():
 # --- One resident -------------------------------------------------------------------------------
 
 @bp.get("/residents/<int:resident_id>")
+@kept_view
 def resident_page(resident_id):
     """Their details, loans, children's class places, wishes, tea invitations and sign-ins, concerns:
     the newest of each, a page at a time (?loans=2&teas=3). A section's pager asks (htmx) for the

@@ -14,7 +14,7 @@ from ...extensions import db
 from ...models import ToolKind
 from ...refusal import Refusal
 from ...residents import identify_resident_now
-from ...web import new_token, render, surface
+from ...web import kept_view, new_token, render, surface
 from .forms import FindForm, ReturnForm
 
 bp = Blueprint("tools", __name__)
@@ -41,6 +41,7 @@ def _canonical(code: str, tool, endpoint: str):
 
 
 @bp.get("/tools/")
+@kept_view
 def catalogue():
     """The kinds of tool, a page at a time, with how many are free, and the box a scanner types into."""
     form = FindForm(request.args, meta={"csrf": False})
@@ -69,6 +70,7 @@ def _no_such_code():
 
 
 @bp.get("/tools/kind/<int:kind_id>")
+@kept_view
 def kind(kind_id):
     """The tools of one kind, each with its state, so a resident can pick a free one."""
     kind = db.get_or_404(ToolKind, kind_id)
@@ -77,6 +79,7 @@ def kind(kind_id):
 
 
 @bp.get("/t/<code>")
+@kept_view
 def tool(code):
     """What scanning a label opens (a public address printed on every tool): its state and what you can do."""
     found = inventory.tool_with_open_loan(code)

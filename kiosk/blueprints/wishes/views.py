@@ -23,7 +23,7 @@ from ...models.base import utcnow
 from ...qr import qr_svg, wish_url
 from ...refusal import Refusal
 from ...residents import identify_resident_now
-from ...web import new_token, render, surface
+from ...web import kept_view, new_token, render, surface
 from .forms import (CATEGORY_WORDS, KIND_WORDS, STARS, STATUS_WORDS, STEPS, ClaimForm,
                     ThanksForm, WishForm)
 
@@ -235,6 +235,7 @@ def thank(code):
 # --- The wish wall and claiming -------------------------------------------------------------
 
 @bp.get("/w/wall")
+@kept_view
 def wall():
     """Published wishes under an alias and an area, never a name, number, address or photo.
     The description stays off the wall too: residents write personal details into it."""

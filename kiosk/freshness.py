@@ -1,0 +1,90 @@
+"""The hall's data version: a mark that moves on with every committed write, in every process.
+
+Pages kept by `kiosk.web.kept_view` are kept under the version they were drawn at, so a page is
+never served from before a change that was committed before it was asked for: a loan, a
+registration, a setting, whoever made it, in any worker or a `flask` command on this server.
+
+The version is the size of one file, which grows by one byte after each committed write: beside
+a SQLite database (instance/kiosk.sqlite-version), so that whatever opens that database shares
+it; for PostgreSQL in the instance folder, named after the database's address. Appending a byte is atomic between processes, and a size
+never comes back, so two writes within the same clock tick still give two versions (a file's
+time would not: it moves in steps of several milliseconds). Reading it is one stat() per
+request (a few microseconds), against a query per request for a counter kept in the database.
+A year of a busy hall adds a few hundred kilobytes.
+
+Which writes count: any statement other than a read that a request's (or a command's) session
+sends, through the ORM, a bulk UPDATE or a plain connection of the session, once its transaction
+commits. (A write rolled back leaves the mark set: the next commit moves the version once more
+than it had to, which costs one page drawn again; clearing it on a savepoint's rollback could
+lose a write made before the savepoint.) The backup restore and `db upgrade`, which work
+on the database file outside any session, move it themselves.
+
+On PostgreSQL, one server's processes share the instance folder; a second server writing to the
+same database would not move this one's version (the hall has one server).
+"""
+import contextvars
+import hashlib
+import os
+import re
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+# What a statement may start with and still change nothing.
+_READS = re.compile(r"\s*(SELECT|BEGIN|PRAGMA|SAVEPOINT|RELEASE|ROLLBACK|SHOW|EXPLAIN)\b", re.IGNORECASE)
+
+# Set by a statement that writes, cleared when a commit has moved the version on. A context variable rather
+# than the connection's own info: by the time the session says it committed, its connection is
+# back in the pool.
+_wrote = contextvars.ContextVar("kiosk_wrote", default=False)
+
+
+def _path(app) -> str:
+    return app.extensions["kiosk_data_version"]
+
+
+def _file_for(app, url) -> str:
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return f"{os.path.abspath(url.database)}-version"
+    address = url.render_as_string(hide_password=True).encode()
+    return os.path.join(app.instance_path, f"data-version-{hashlib.sha256(address).hexdigest()[:16]}")
+
+
+def version() -> int:
+    """The current data version. Read it before reading the data it stands for."""
+    try:
+        return os.stat(_path(current_app)).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def bump(app=None) -> None:
+    """Move the version on: call after a write that did not go through a session."""
+    app = app or current_app
+    os.makedirs(os.path.dirname(_path(app)), exist_ok=True)
+    fd = os.open(_path(app), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, b".")
+    finally:
+        os.close(fd)
+
+
+def _on_statement(_conn, _cursor, statement, *_args):
+    if not _READS.match(statement):
+        _wrote.set(True)
+
+
+def _after_commit(_session):
+    if _wrote.get():
+        _wrote.set(False)
+        if has_app_context():
+            bump()
+
+
+def init_app(app, engine):
+    app.extensions["kiosk_data_version"] = _file_for(app, engine.url)
+    event.listen(engine, "before_cursor_execute", _on_statement)
+    # Session-wide listeners, once per process (the tests make many apps).
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)

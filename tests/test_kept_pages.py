@@ -1,0 +1,202 @@
+"""Pages kept until the data changes (kiosk.web.kept_view, kiosk.freshness).
+
+A kept page is served again without a query, and never once a change is committed: by this
+worker, by another worker (another app on the same database and instance folder), or by a
+command. Each visitor still gets their own page where it differs, their own CSRF token and
+their own one-use form tokens. Requests here run outside any app context held by the test, as
+in a real worker (each request its own `g`).
+"""
+import re
+import uuid
+
+import pytest
+from jinja2 import ChoiceLoader, DictLoader
+from sqlalchemy import event, update
+
+from kiosk import create_app, freshness, lending
+from kiosk.database import write_transaction
+from kiosk.extensions import db
+from kiosk.models import Tool
+from kiosk.web import kept_view, new_token, render
+
+from conftest import Hall, config_for, english_client
+from test_security import csrf_from, login
+from test_tools_http import borrow
+
+
+class Statements:
+    """The statements the app's engine runs while the block runs (BEGIN and PRAGMA aside)."""
+
+    def __init__(self, app):
+        with app.app_context():
+            self.engine = db.engine
+        self.sent = []
+
+    def _seen(self, _conn, _cursor, statement, *_args):
+        if not re.match(r"\s*(BEGIN|PRAGMA|COMMIT|ROLLBACK)", statement):
+            self.sent.append(statement)
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc):
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+@pytest.fixture
+def shop(app):
+    """A tool and a resident; requests are made outside this block."""
+    with app.app_context():
+        hall = Hall()
+        tool = hall.tool(hall.kind())
+        return {"code": tool.code, "tool_id": tool.id, "resident": hall.resident("13700137000", "王芳"),
+                "admin": hall.admin_id}
+
+
+def test_a_tool_page_is_served_again_without_a_query_until_a_loan_changes_it(app, shop):
+    client = english_client(app)
+    first = client.get(f"/t/{shop['code']}")
+    assert first.status_code == 200 and "Borrow this tool" in first.get_data(as_text=True)
+    with Statements(app) as seen:
+        again = client.get(f"/t/{shop['code']}")
+    assert seen.sent == [] and again.get_data() == first.get_data()
+
+    with app.app_context():
+        lending.borrow(shop["tool_id"], shop["resident"], str(uuid.uuid4()), channel="phone")
+    after = client.get(f"/t/{shop['code']}").get_data(as_text=True)
+    assert "Someone has borrowed it" in after and "Borrow this tool" not in after
+
+
+def test_a_change_made_by_another_worker_shows_at_once(app, shop, tmp_path):
+    """Two apps on one database and one instance folder are two gunicorn workers: a loan made
+    through one shows on the other's kept catalogue on the next request."""
+    other = create_app(config_for(app.config["SQLALCHEMY_DATABASE_URI"]))
+    reader = english_client(app)
+    assert "1 of 1 free" in reader.get("/kiosk/tools/").get_data(as_text=True)
+    assert "1 of 1 free" in reader.get("/kiosk/tools/").get_data(as_text=True)  # now kept
+
+    with other.app_context():
+        lending.borrow(shop["tool_id"], shop["resident"], str(uuid.uuid4()), channel="kiosk")
+        db.engine.dispose()
+    assert "0 of 1 free" in reader.get("/kiosk/tools/").get_data(as_text=True)
+
+
+def test_any_committed_write_moves_the_version_and_a_rolled_back_one_never_shows(app, shop):
+    reader = english_client(app)
+    reader.get(f"/t/{shop['code']}")
+    with app.app_context():
+        before = freshness.version()
+        with pytest.raises(RuntimeError):
+            with write_transaction() as s:
+                s.get(Tool, shop["tool_id"]).status = "in_repair"
+                s.flush()
+                raise RuntimeError("the write fails half-way")
+        # Only a commit moves the version: the kept page is still right, and still served.
+        assert freshness.version() == before
+        assert "Borrow this tool" in reader.get(f"/t/{shop['code']}").get_data(as_text=True)
+        # A bulk UPDATE outside the ORM's tracking counts as well.
+        with write_transaction() as s:
+            s.execute(update(Tool).where(Tool.id == shop["tool_id"]).values(status="in_repair"))
+        assert freshness.version() > before
+    assert "being repaired" in reader.get(f"/t/{shop['code']}").get_data(as_text=True)
+
+
+def test_each_visitor_sees_their_own_page(app, shop):
+    """The borrower's phone says "You have this tool"; anyone else's says someone has it."""
+    borrower, stranger = english_client(app), english_client(app)
+    for _ in range(2):  # drawn, then served kept
+        assert "Borrow this tool" in stranger.get(f"/t/{shop['code']}").get_data(as_text=True)
+    assert borrow(borrower, "", shop["code"]).status_code == 200  # the phone now remembers them
+    for _ in range(2):  # each still their own, drawn and then kept
+        assert "You have this tool" in borrower.get(f"/t/{shop['code']}").get_data(as_text=True)
+        page = stranger.get(f"/t/{shop['code']}").get_data(as_text=True)
+        assert "Someone has borrowed it" in page and "You have this tool" not in page
+
+
+def test_the_language_and_htmx_part_are_part_of_what_is_kept(app, shop):
+    english = english_client(app)
+    chinese = app.test_client()
+    for _ in range(2):
+        assert "Borrow this tool" in english.get(f"/t/{shop['code']}").get_data(as_text=True)
+        assert "Borrow this tool" not in chinese.get(f"/t/{shop['code']}").get_data(as_text=True)
+        whole = english.get("/tools/").get_data(as_text=True)
+        part = english.get("/tools/", headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert "<html" in whole and "<html" not in part
+
+
+def test_a_message_waiting_is_shown_on_a_fresh_page(app, shop):
+    """Staff pages show flashed messages ("Saved."): a kept ledger never swallows one."""
+    client = english_client(app)
+    assert login(client).status_code == 303
+    for _ in range(2):
+        assert client.get("/staff/loans").status_code == 200
+    with client.session_transaction() as session:
+        session["_flashes"] = [("message", "The drill is back on the shelf.")]
+    assert "The drill is back on the shelf." in client.get("/staff/loans").get_data(as_text=True)
+    assert "The drill is back on the shelf." not in client.get("/staff/loans").get_data(as_text=True)
+
+
+def test_staff_pages_are_kept_per_account(app, shop):
+    """The ledger says who is logged in: each account its own page, even when kept."""
+    with app.app_context():
+        from kiosk.auth import create_staff
+
+        create_staff("dawa", "a long enough password 7", role="staff", display_name="Dawa Staff")
+    admin, dawa = english_client(app), english_client(app)
+    login(admin)
+    login(dawa, "dawa", "a long enough password 7")
+    for _ in range(2):
+        assert "Dawa Staff" not in admin.get("/staff/loans").get_data(as_text=True)
+        assert "Dawa Staff" in dawa.get("/staff/loans").get_data(as_text=True)
+
+
+def test_a_page_is_drawn_again_once_it_is_older_than_the_clock_allows(app, shop, cache_clock):
+    from kiosk.web import KEPT_SECONDS
+
+    with Statements(app) as seen:
+        client = english_client(app)
+        client.get(f"/t/{shop['code']}")
+        drawn = len(seen.sent)
+        client.get(f"/t/{shop['code']}")
+        assert len(seen.sent) == drawn  # kept
+        cache_clock.advance(KEPT_SECONDS + 1)
+        client.get(f"/t/{shop['code']}")
+        assert len(seen.sent) > drawn  # drawn again
+
+
+def test_a_wrong_code_is_never_kept_and_still_counts_towards_the_limit(tmp_path):
+    app = create_app(config_for(f"sqlite:///{tmp_path / 'k.sqlite'}", WRONG_CODE_LIMIT="3 per minute"))
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    assert [client.get("/t/RW-9999").status_code for _ in range(4)] == [404, 404, 404, 429]
+
+
+@pytest.fixture
+def token_app(tmp_path):
+    """An app with CSRF on and one kept page that carries a one-use token, as a form that creates
+    something does."""
+    app = create_app(config_for(f"sqlite:///{tmp_path / 'k.sqlite'}", WTF_CSRF_ENABLED=True))
+    with app.app_context():
+        db.create_all()
+    app.jinja_env.loader = ChoiceLoader([DictLoader({
+        "kept_form.html": '{% extends "phone/layout.html" %}{% block content %}'
+                          '<form method="post"><input name="csrf_token" value="{{ csrf_token() }}">'
+                          '<input name="token" value="{{ token }}"></form>{% endblock %}'}), app.jinja_env.loader])
+
+    @app.get("/kept-form")
+    @kept_view
+    def kept_form():
+        return render("kept_form.html", token=new_token())
+
+    return app
+
+
+def test_each_visitor_gets_their_own_csrf_and_one_use_tokens(token_app):
+    pages = [token_app.test_client().get("/kept-form").get_data(as_text=True) for _ in range(3)]
+    csrf = [csrf_from(page) for page in pages]
+    tokens = [re.search(r'name="token" value="([^"]+)"', page).group(1) for page in pages]
+    assert len(set(csrf)) == 3 and len(set(tokens)) == 3
+    assert all(uuid.UUID(t) for t in tokens) and not any("\ue000" in page for page in pages)
+    assert len(token_app.extensions["kiosk_pages"]) == 1  # one page kept, served three times
