@@ -16,20 +16,22 @@ done may hide behind a cache: resident pages are made fast by their queries inst
 Per worker and per app, not shared: with two workers an answer is worked out at most twice per
 period, and there is nothing to keep in step (Redis is optional in the hall). Each app has its
 own store (the tests make many apps, each with its own database, in one process). A store is
-small and bounded (MAX_ENTRIES); the oldest entries go first.
+small and bounded (MAX_ENTRIES, MAX_PAGE_CHARS); the oldest entries go first.
 """
 import threading
 import time
 from collections import OrderedDict
 from typing import Callable, Hashable, TypeVar
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 T = TypeVar("T")
 
 MAX_ENTRIES = 64
-# Pages are 5 to 40 KB of HTML: at most about 4 MB a worker (issue 9: 120 MB in all).
-MAX_PAGES = 128
+# Kept pages, at most this many characters of HTML in all: Chinese and Tibetan take two bytes a
+# character, so about 3 MB a worker (issue 9: 120 MB in all; a worker peaks near 117 MB on
+# PostgreSQL without them). A page is 5,000 to 40,000 characters: a few hundred pages.
+MAX_PAGE_CHARS = 1_500_000
 
 _lock = threading.Lock()
 
@@ -50,12 +52,20 @@ _MISSING = object()
 
 
 def _get(store, key: Hashable):
+    """(expiry, value) kept under `key` and not yet too old, or _MISSING."""
     with _lock:
         found = store.get(key)
         if found is not None and found[0] > time.monotonic():
             store.move_to_end(key)
-            return found[1]
+            return found
     return _MISSING
+
+
+def _part_of_this_page(expiry: float) -> None:
+    """A page kept whole (kiosk.web.kept_view) is kept no longer than the parts it is made of:
+    note the first of their expiries for this request."""
+    if has_request_context():
+        g.kept_until = min(g.get("kept_until", expiry), expiry)
 
 
 def remembered(key: Hashable, seconds: float, compute: Callable[[], T]) -> T:
@@ -67,30 +77,58 @@ def remembered(key: Hashable, seconds: float, compute: Callable[[], T]) -> T:
     store = _store()
     found = _get(store, key)
     if found is not _MISSING:
-        return found  # type: ignore[return-value]
+        _part_of_this_page(found[0])
+        return found[1]  # type: ignore[return-value]
+    expiry = time.monotonic() + seconds
     value = compute()
     _put(store, key, seconds, value, MAX_ENTRIES)
+    _part_of_this_page(expiry)
     return value
+
+
+class _Pages(OrderedDict):
+    """Kept pages: key -> (expiry, (page, characters)), the oldest first, and their size in all."""
+    chars = 0
+
+
+def _pages() -> _Pages:
+    store = current_app.extensions.get("kiosk_pages")
+    return store if store is not None else current_app.extensions.setdefault("kiosk_pages", _Pages())
 
 
 def recall(key: Hashable):
     """A page kept by `keep` under `key` and not yet too old, or None."""
-    found = _get(_store("kiosk_pages"), key)
-    return None if found is _MISSING else found
+    found = _get(_pages(), key)
+    return None if found is _MISSING else found[1][0]
 
 
-def keep(key: Hashable, seconds: float, page) -> None:
-    _put(_store("kiosk_pages"), key, seconds, page, MAX_PAGES)
+def keep(key: Hashable, seconds: float, page, chars: int) -> None:
+    """Keep `page` (`chars` characters of HTML) for `seconds`, and no longer than anything
+    `remembered` that it shows; the oldest go first once the pages kept would take more than
+    MAX_PAGE_CHARS."""
+    expiry = min(time.monotonic() + seconds, g.pop("kept_until", float("inf")))
+    store = _pages()
+    with _lock:
+        old = store.pop(key, None)
+        if old is not None:
+            store.chars -= old[1][1]
+        store[key] = (expiry, (page, chars))
+        store.chars += chars
+        while store.chars > MAX_PAGE_CHARS and store:
+            _key, (_expiry, (_page, size)) = store.popitem(last=False)
+            store.chars -= size
 
 
 def forget_pages() -> None:
-    """Empty the store of whole pages (the benchmark, to measure a page as drawn)."""
+    """Empty the store of whole pages (and the benchmark, to measure a page as drawn)."""
     with _lock:
-        _store("kiosk_pages").clear()
+        pages = _pages()
+        pages.clear()
+        pages.chars = 0
 
 
 def forget_all() -> None:
     """Empty the store (tests, and a settings change that alters what pages show)."""
     with _lock:
         _store().clear()
-        _store("kiosk_pages").clear()
+    forget_pages()

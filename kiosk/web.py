@@ -1,9 +1,7 @@
 """How pages are rendered and served: full pages, htmx fragments, headers, the three surfaces."""
 import re
 import uuid
-from datetime import datetime
 from functools import lru_cache, wraps
-from zoneinfo import ZoneInfo
 
 from babel import support
 from flask import Request, current_app, g, make_response, render_template, request, session
@@ -15,7 +13,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms.i18n import messages_path
 
-from . import cache, freshness, qr, settings
+from . import cache, freshness, lending, qr, settings
 from .i18n import current_lang
 
 LAYOUTS = {"kiosk": "kiosk/layout.html", "phone": "phone/layout.html", "staff": "staff/layout.html"}
@@ -136,18 +134,19 @@ def kept_view(view):
         if request.method not in ("GET", "HEAD") or "_flashes" in session:
             return view(*args, **kwargs)
         visitor = _visitor()
-        today = datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
         key = (request.endpoint, request.url, tuple(request.headers.get(h) for h in _HX_HEADERS),
-               current_lang(), visitor, today, freshness.version())
+               current_lang(), visitor, lending.hall_today(), freshness.version())
         found = cache.recall(key)
         if found is not None:
             return _served(*found)
         g.one_use_tokens = []
+        g.pop("kept_until", None)  # what the page is made of says for how long (cache.keep)
         try:
             response = make_response(view(*args, **kwargs))
             if response.status_code == 200 and response.mimetype == "text/html" \
                     and not response.is_streamed and _visitor() == visitor:
-                cache.keep(key, KEPT_SECONDS, _kept_copy(response))
+                page = _kept_copy(response)
+                cache.keep(key, KEPT_SECONDS, page, len(page[0]))
         finally:
             g.pop("one_use_tokens")
         return response

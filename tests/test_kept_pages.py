@@ -200,3 +200,16 @@ def test_each_visitor_gets_their_own_csrf_and_one_use_tokens(token_app):
     assert len(set(csrf)) == 3 and len(set(tokens)) == 3
     assert all(uuid.UUID(t) for t in tokens) and not any("\ue000" in page for page in pages)
     assert len(token_app.extensions["kiosk_pages"]) == 1  # one page kept, served three times
+
+
+def test_the_kept_pages_stay_within_their_budget(app, shop, monkeypatch):
+    """Every visitor may have a page of their own: the store drops the oldest rather than grow."""
+    from kiosk import cache
+
+    page = english_client(app).get(f"/t/{shop['code']}").get_data(as_text=True)
+    monkeypatch.setattr(cache, "MAX_PAGE_CHARS", 3 * len(page) + 100)
+    for n in range(10):
+        assert english_client(app).get(f"/t/{shop['code']}?from=poster{n}").status_code == 200
+    kept = app.extensions["kiosk_pages"]
+    assert len(kept) == 3 and kept.chars == sum(size for _expiry, (_page, size) in kept.values())
+    assert kept.chars <= cache.MAX_PAGE_CHARS

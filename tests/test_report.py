@@ -500,6 +500,7 @@ def test_the_page_keeps_its_figures_a_while_for_each_range_day_and_language(app,
     clock.advance(2)
     assert held(english, first, last) == 2
     monkeypatch.setattr(report, "hall_today", lambda: last)
+    monkeypatch.setattr(lending, "hall_today", lambda: last)  # the day every page goes by
     assert held(english, first, last) == 3  # a new day: worked out afresh, with the day's tea held
 
 
