@@ -1,17 +1,19 @@
-"""Figures worth keeping for a few seconds, in each worker's memory.
+"""Figures and pages worth keeping for a few seconds, in each worker's memory.
 
 Some staff pages add up ten years of the hall (the dashboard, the half-year report): the same
 answer for everyone who opens them within a few seconds, and too costly to work out again for
 each of them. `remembered` keeps such an answer for a stated time, per worker process.
 
 Whole pages are kept in a store of their own (`recall`/`keep`, used by kiosk.web.kept_view), under
-the data version they were drawn at (kiosk.freshness), so that they are never older than the
-last committed change: their own store, so that many visitors' pages never push out the figures.
+the data version they were drawn at (kiosk.freshness): a page is never served once any change
+has been committed after it was drawn, so nothing a resident has just done hides behind it. It is
+kept no longer than anything `remembered` that it shows. Their own store, so that many visitors'
+pages never push out the figures.
 
 What may be kept by `remembered`: plain data (numbers, lists, dicts of them; never ORM objects, which belong
 to one request's session) that is the same for everyone whose key is the same. Each caller says
 in a comment why its staleness is fine for the people who read it. Nothing a resident has just
-done may hide behind a cache: resident pages are made fast by their queries instead.
+done may hide behind it: what residents read is kept only as a kept page.
 
 Per worker and per app, not shared: with two workers an answer is worked out at most twice per
 period, and there is nothing to keep in step (Redis is optional in the hall). Each app has its

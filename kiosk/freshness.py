@@ -27,7 +27,7 @@ import hashlib
 import os
 import re
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -52,11 +52,24 @@ def _file_for(app, url) -> str:
 
 
 def version() -> int:
-    """The current data version. Read it before reading the data it stands for."""
+    """The data version this request reads: as it was when the request began."""
+    found = g.get("data_version")
+    return found if found is not None else _now()
+
+
+def _now() -> int:
     try:
         return os.stat(_path(current_app)).st_size
     except FileNotFoundError:
         return 0
+
+
+def _note_version() -> None:
+    # Before anything of the request reads the database: on SQLite a request's reads all see the
+    # snapshot its first read took (the staff account, the tablet's enrolment, before the view),
+    # so the version must be taken before it, or a page drawn from an older snapshot could be
+    # kept under a newer version.
+    g.data_version = _now()
 
 
 def bump(app=None) -> None:
@@ -84,6 +97,7 @@ def _after_commit(_session):
 
 def init_app(app, engine):
     app.extensions["kiosk_data_version"] = _file_for(app, engine.url)
+    app.before_request_funcs.setdefault(None, []).insert(0, _note_version)
     event.listen(engine, "before_cursor_execute", _on_statement)
     # Session-wide listeners, once per process (the tests make many apps).
     if not event.contains(Session, "after_commit", _after_commit):

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
+from flask import request
 from sqlalchemy import event, update
 
 from kiosk import create_app, freshness, lending
@@ -42,6 +43,11 @@ class Statements:
 
     def __exit__(self, *_exc):
         event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def version_now(app) -> int:
+    with app.app_context():  # a context (and `g`) of its own, as a new request has
+        return freshness.version()
 
 
 @pytest.fixture
@@ -82,23 +88,44 @@ def test_a_change_made_by_another_worker_shows_at_once(app, shop, tmp_path):
     assert "0 of 1 free" in reader.get("/kiosk/tools/").get_data(as_text=True)
 
 
+def test_a_page_drawn_from_before_a_change_is_not_kept_as_if_after_it(app, shop):
+    """On SQLite a request reads from the snapshot its first query took. Here that query comes
+    before the view, and another worker lends the tool just after it: the page drawn shows the
+    tool free, as it was, and the next request must not be served that page."""
+    other = create_app(config_for(app.config["SQLALCHEMY_DATABASE_URI"]))
+    borrowed = []
+
+    @app.before_request
+    def someone_borrows_meanwhile():
+        if request.path == f"/t/{shop['code']}" and not borrowed:
+            db.session.get(Tool, shop["tool_id"])  # this request's snapshot begins here
+            with other.app_context():
+                borrowed.append(lending.borrow(shop["tool_id"], shop["resident"], str(uuid.uuid4()), "phone").id)
+                db.engine.dispose()
+
+    reader = english_client(app)
+    assert "Borrow this tool" in reader.get(f"/t/{shop['code']}").get_data(as_text=True)
+    assert borrowed
+    assert "Someone has borrowed it" in reader.get(f"/t/{shop['code']}").get_data(as_text=True)
+
+
 def test_any_committed_write_moves_the_version_and_a_rolled_back_one_never_shows(app, shop):
     reader = english_client(app)
     reader.get(f"/t/{shop['code']}")
     with app.app_context():
-        before = freshness.version()
+        before = version_now(app)
         with pytest.raises(RuntimeError):
             with write_transaction() as s:
                 s.get(Tool, shop["tool_id"]).status = "in_repair"
                 s.flush()
                 raise RuntimeError("the write fails half-way")
         # Only a commit moves the version: the kept page is still right, and still served.
-        assert freshness.version() == before
+        assert version_now(app) == before
         assert "Borrow this tool" in reader.get(f"/t/{shop['code']}").get_data(as_text=True)
         # A bulk UPDATE outside the ORM's tracking counts as well.
         with write_transaction() as s:
             s.execute(update(Tool).where(Tool.id == shop["tool_id"]).values(status="in_repair"))
-        assert freshness.version() > before
+        assert version_now(app) > before
     assert "being repaired" in reader.get(f"/t/{shop['code']}").get_data(as_text=True)
 
 
