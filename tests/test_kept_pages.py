@@ -20,9 +20,9 @@ from kiosk.extensions import db
 from kiosk.models import Tool
 from kiosk.web import kept_view, new_token, render
 
-from conftest import Hall, config_for, english_client
-from test_security import csrf_from, login
-from test_tools_http import borrow
+from tests.conftest import Hall, config_for, english_client
+from tests.test_security import csrf_from, login
+from tests.test_tools_http import borrow
 
 
 class Statements:
