@@ -240,3 +240,17 @@ def test_the_kept_pages_stay_within_their_budget(app, shop, monkeypatch):
     kept = app.extensions["kiosk_pages"]
     assert len(kept) == 3 and kept.chars == sum(size for _expiry, (_page, size) in kept.values())
     assert kept.chars <= cache.MAX_PAGE_CHARS
+
+
+def test_a_loan_shows_at_once_on_both_databases(any_app):
+    """On PostgreSQL the version lives in the instance folder, named after the database."""
+    with any_app.app_context():
+        hall = Hall()
+        tool = hall.tool(hall.kind())
+        code, tool_id, resident = tool.code, tool.id, hall.resident()
+    reader = english_client(any_app)
+    for _ in range(2):
+        assert "Borrow this tool" in reader.get(f"/t/{code}").get_data(as_text=True)
+    with any_app.app_context():
+        lending.borrow(tool_id, resident, str(uuid.uuid4()), channel="kiosk")
+    assert "Someone has borrowed it" in reader.get(f"/t/{code}").get_data(as_text=True)
