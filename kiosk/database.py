@@ -43,11 +43,13 @@ def init_app(app):
 
 
 @contextmanager
-def write_transaction():
+def write_transaction(expire_on_commit: bool = True):
     """Run the block as one transaction that holds the write lock from its first statement.
 
     Commits at the end, rolls back on any exception. Objects read before the block are
     expired and reload on next access, so decisions inside are made on fresh rows.
+    expire_on_commit=False keeps the objects the block read and wrote as they were committed,
+    for a receipt drawn from them at once (without reading each row back).
     """
     session = db.session()  # the request's Session behind the scoped proxy
     if session.in_transaction():
@@ -55,6 +57,8 @@ def write_transaction():
         # to start with BEGIN IMMEDIATE.
         session.commit()
     token = _write_intent.set(True)
+    expiring = session.expire_on_commit
+    session.expire_on_commit = expire_on_commit
     try:
         yield session
         session.commit()
@@ -62,6 +66,7 @@ def write_transaction():
         session.rollback()
         raise
     finally:
+        session.expire_on_commit = expiring
         _write_intent.reset(token)
 
 

@@ -15,6 +15,7 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from . import settings
 from .database import write_transaction
@@ -117,10 +118,12 @@ def borrow(tool_id: int, resident_id: int, token: str, channel: str) -> Loan:
     """
     limit = settings.get("MAX_OPEN_LOANS")
     try:
-        with write_transaction() as s:
+        # The receipt is drawn from the loan, its tool and kind as committed.
+        with write_transaction(expire_on_commit=False) as s:
             # On PostgreSQL these row locks make a second borrower of the same tool (or a
             # second borrow by the same resident) wait for the first to commit.
-            tool = s.scalar(select(Tool).where(Tool.id == tool_id).with_for_update())
+            tool = s.scalar(select(Tool).options(joinedload(Tool.kind, innerjoin=True))
+                            .where(Tool.id == tool_id).with_for_update(of=Tool))
             s.scalar(select(Resident.id).where(Resident.id == resident_id).with_for_update())
             # Look for the token only once the locks are ours: a double tap that reached another
             # worker may have borrowed while this one waited (PostgreSQL), and its twin must
@@ -184,8 +187,9 @@ def return_tool(tool_id: int, token: str, condition: str, note: str | None, chan
     if condition not in ("fine", "needs_repair"):
         raise Refusal("condition", _l("Please say whether the tool is fine or needs repair."),
                       field="condition")
-    with write_transaction() as s:
-        s.scalar(select(Tool.id).where(Tool.id == tool_id).with_for_update())
+    with write_transaction(expire_on_commit=False) as s:  # the receipt is drawn from them
+        s.scalar(select(Tool).options(joinedload(Tool.kind, innerjoin=True))
+                 .where(Tool.id == tool_id).with_for_update(of=Tool))
         # Behind the tool's lock, for the same reason as in borrow(): a double tap's twin that
         # waited for the lock finds the return just made, not "this tool is not out on loan".
         done = s.scalar(select(Loan).where(Loan.return_token == token))
