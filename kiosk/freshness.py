@@ -48,7 +48,9 @@ def _file_for(app, url) -> str:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return f"{os.path.abspath(url.database)}-version"
     address = url.render_as_string(hide_password=True).encode()
-    return os.path.join(app.instance_path, f"data-version-{hashlib.sha256(address).hexdigest()[:16]}")
+    # DATA_VERSION_FOLDER: the tests, whose every PostgreSQL schema is a database of its own.
+    folder = app.config.get("DATA_VERSION_FOLDER") or app.instance_path
+    return os.path.join(folder, f"data-version-{hashlib.sha256(address).hexdigest()[:16]}")
 
 
 def version() -> int:

@@ -25,6 +25,8 @@ def config_for(url: str, **extra) -> dict:
     return {
         # Photos a test uploads stay out of the checkout's instance/ folder.
         "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="kiosk-uploads-"),
+        # PostgreSQL's data version (kiosk.freshness) too: one file per test schema.
+        "DATA_VERSION_FOLDER": tempfile.gettempdir(),
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret",
