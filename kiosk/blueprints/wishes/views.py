@@ -8,9 +8,11 @@ building or photo; the wall shows only the alias and area staff chose. The one e
 volunteer's private page (/v/<key>), which shows what they need to visit the resident.
 """
 import secrets
+from functools import partial
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask_babel import format_timedelta, gettext
+from babel.dates import format_timedelta
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -37,7 +39,7 @@ DEVICE_COOKIE_DAYS = 365
 @bp.context_processor
 def _words():
     return {"CATEGORY_WORDS": CATEGORY_WORDS, "KIND_WORDS": KIND_WORDS, "STATUS_WORDS": STATUS_WORDS,
-            "STARS": STARS, "STEPS": STEPS, "age_of": _age_of,
+            "STARS": STARS, "STEPS": STEPS, "age_of": partial(_age_of, locale=get_locale()),
             # What every card of the wall says of its category and kind.
             "NEEDS": _OncePerPage(lambda category: gettext("needs: %(what)s", what=CATEGORY_WORDS[category][1])),
             "KIND_NOUNS": _OncePerPage(lambda kind: str(KIND_WORDS[kind][2]))}
@@ -56,10 +58,12 @@ class _OncePerPage(dict):
         return words
 
 
-def _age_of(moment) -> str:
+def _age_of(moment, locale) -> str:
     """"3 days ago", in the page's language (Flask-Babel's own datetime path uses utcnow(),
-    deprecated; the difference is taken here in the naive UTC the database keeps)."""
-    return format_timedelta(moment - utcnow(), add_direction=True)
+    deprecated; the difference is taken here in the naive UTC the database keeps). Babel's own
+    function with the page's locale looked up once: the wall shows an age on every card, and
+    the lookup cost twice the formatting."""
+    return format_timedelta(moment - utcnow(), add_direction=True, locale=locale)
 
 
 # --- The start page and the receipt look-up ---------------------------------------------------
