@@ -4,7 +4,9 @@ for one path over and over for a fixed time. Prints JSON: requests, errors, late
 
 A write mix (`--mix borrow-return`): each thread is a resident with their own phone cookie and
 their own tools; it borrows and returns them in turn through the real forms (CSRF and one-use
-tokens read from each form). Only the two POSTs are timed.
+tokens read from each form). Only the two POSTs are timed. `--pause S` waits S seconds after each
+POST (a trickle of changes beside a page's load rather than a flood), `--first-resident N`
+numbers the residents from N (so that a trickle and the mix are never the same resident).
 
     python -m bench.load http://127.0.0.1:8000 /kiosk/ --seconds 10 --concurrency 16 [--cookie 'session=...']
 """
@@ -81,8 +83,9 @@ def read_loop(base, path, cookie, until, out):
     out.append((latencies, errors))
 
 
-def write_loop(base, index, codes, until, out):
-    """One resident borrowing and returning their own tools (so threads never race for one)."""
+def write_loop(base, index, codes, until, out, pause=0.0):
+    """One resident borrowing and returning their own tools (so threads never race for one); a pair
+    once begun is finished, so that no tool is left out when the time is up."""
     client = Client(base)
     latencies, errors, first = [], 0, codes[0]
     _, html = client.request("GET", f"/t/{first}/borrow")
@@ -102,6 +105,7 @@ def write_loop(base, index, codes, until, out):
             values = form_values(html.decode())
             form = {"csrf_token": values.get("csrf_token", ""), "token": values.get("token", ""), **fields}
             errors += not timed(client, "POST", f"/t/{code}/{step}", form, latencies)
+            time.sleep(pause)
     out.append((latencies, errors))
 
 
@@ -114,12 +118,15 @@ def main():
     parser.add_argument("--cookie", default="")
     parser.add_argument("--mix", default="")
     parser.add_argument("--codes", default="", help="borrow-return: comma-separated tool codes, shared out")
+    parser.add_argument("--pause", type=float, default=0.0, help="borrow-return: seconds after each POST")
+    parser.add_argument("--first-resident", type=int, default=0, help="borrow-return: the first resident's number")
     args = parser.parse_args()
     out = []
     until = time.perf_counter() + args.seconds
     if args.mix == "borrow-return":
         codes = args.codes.split(",")
-        threads = [threading.Thread(target=write_loop, args=(args.base, i, codes[i::args.concurrency], until, out))
+        threads = [threading.Thread(target=write_loop, args=(args.base, args.first_resident + i,
+                                                             codes[i::args.concurrency], until, out, args.pause))
                    for i in range(args.concurrency)]
     else:
         threads = [threading.Thread(target=read_loop, args=(args.base, args.path, args.cookie, until, out))

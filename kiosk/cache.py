@@ -18,7 +18,7 @@ done may hide behind it: what residents read is kept only as a kept page.
 Per worker and per app, not shared: with two workers an answer is worked out at most twice per
 period, and there is nothing to keep in step (Redis is optional in the hall). Each app has its
 own store (the tests make many apps, each with its own database, in one process). A store is
-small and bounded (MAX_ENTRIES, MAX_PAGE_CHARS); the oldest entries go first.
+small and bounded (MAX_ENTRIES, MAX_PAGE_BYTES); the oldest entries go first.
 """
 import threading
 import time
@@ -30,10 +30,10 @@ from flask import current_app, g, has_request_context
 T = TypeVar("T")
 
 MAX_ENTRIES = 64
-# Kept pages, at most this many characters of HTML in all: Chinese and Tibetan take two bytes a
-# character, so about 3 MB a worker (issue 9: 120 MB in all; a worker peaks near 117 MB on
-# PostgreSQL without them). A page is 5,000 to 40,000 characters: a few hundred pages.
-MAX_PAGE_CHARS = 1_500_000
+# Kept pages, at most this many bytes in all (their UTF-8 and their keys): issue 9 allows 120 MB a
+# worker, and one peaks near 117 MB on PostgreSQL without them. A page is 5 to 40 KB: a hundred
+# pages or more.
+MAX_PAGE_BYTES = 2_000_000
 
 _lock = threading.Lock()
 
@@ -89,8 +89,8 @@ def remembered(key: Hashable, seconds: float, compute: Callable[[], T]) -> T:
 
 
 class _Pages(OrderedDict):
-    """Kept pages: key -> (expiry, (page, characters)), the oldest first, and their size in all."""
-    chars = 0
+    """Kept pages: key -> (expiry, (page, bytes)), the oldest first, and their size in all."""
+    size = 0
 
 
 def _pages() -> _Pages:
@@ -104,21 +104,20 @@ def recall(key: Hashable):
     return None if found is _MISSING else found[1][0]
 
 
-def keep(key: Hashable, seconds: float, page, chars: int) -> None:
-    """Keep `page` (`chars` characters of HTML) for `seconds`, and no longer than anything
-    `remembered` that it shows; the oldest go first once the pages kept would take more than
-    MAX_PAGE_CHARS."""
+def keep(key: Hashable, seconds: float, page, size: int) -> None:
+    """Keep `page` (taking `size` bytes) for `seconds`, and no longer than anything `remembered`
+    that it shows; the oldest go first once the pages kept would take more than MAX_PAGE_BYTES."""
     expiry = min(time.monotonic() + seconds, g.pop("kept_until", float("inf")))
     store = _pages()
     with _lock:
         old = store.pop(key, None)
         if old is not None:
-            store.chars -= old[1][1]
-        store[key] = (expiry, (page, chars))
-        store.chars += chars
-        while store.chars > MAX_PAGE_CHARS and store:
-            _key, (_expiry, (_page, size)) = store.popitem(last=False)
-            store.chars -= size
+            store.size -= old[1][1]
+        store[key] = (expiry, (page, size))
+        store.size += size
+        while store.size > MAX_PAGE_BYTES and store:
+            _key, (_expiry, (_page, dropped)) = store.popitem(last=False)
+            store.size -= dropped
 
 
 def forget_pages() -> None:
@@ -126,7 +125,7 @@ def forget_pages() -> None:
     with _lock:
         pages = _pages()
         pages.clear()
-        pages.chars = 0
+        pages.size = 0
 
 
 def forget_all() -> None:

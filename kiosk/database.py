@@ -56,6 +56,9 @@ def write_transaction(expire_on_commit: bool = True):
         # End the read transaction this request may have begun; a fresh one is needed
         # to start with BEGIN IMMEDIATE.
         session.commit()
+    # Decisions are made on fresh rows, also when the last block kept its objects
+    # (expire_on_commit=False) and no transaction has begun since.
+    session.expire_all()
     token = _write_intent.set(True)
     expiring = session.expire_on_commit
     session.expire_on_commit = expire_on_commit

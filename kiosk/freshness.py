@@ -6,8 +6,8 @@ registration, a setting, whoever made it, in any worker or a `flask` command on 
 
 The version is the size of one file, which grows by one byte after each committed write: beside
 a SQLite database (instance/kiosk.sqlite-version), so that whatever opens that database shares
-it; for PostgreSQL in the instance folder, named after the database's address. Appending a byte is atomic between processes, and a size
-never comes back, so two writes within the same clock tick still give two versions (a file's
+it; for PostgreSQL in the instance folder, named after the database's address. Appending a byte
+is atomic between processes, and a size never comes back, so two writes within the same clock tick still give two versions (a file's
 time would not: it moves in steps of several milliseconds). Reading it is one stat() per
 request (a few microseconds), against a query per request for a counter kept in the database.
 A year of a busy hall adds a few hundred kilobytes.
@@ -16,8 +16,9 @@ Which writes count: any statement other than a read that a request's (or a comma
 sends, through the ORM, a bulk UPDATE or a plain connection of the session, once its transaction
 commits. (A write rolled back leaves the mark set: the next commit moves the version once more
 than it had to, which costs one page drawn again; clearing it on a savepoint's rollback could
-lose a write made before the savepoint.) The backup restore and `db upgrade`, which work
-on the database file outside any session, move it themselves.
+lose a write made before the savepoint.) `flask backup restore` and `flask db-upgrade-safely`,
+which write outside any session, move it themselves; a plain `flask db upgrade` or a pg_restore
+run beside a running server does not: its kept pages are then up to kiosk.web.KEPT_SECONDS old.
 
 On PostgreSQL, one server's processes share the instance folder; a second server writing to the
 same database would not move this one's version (the hall has one server).
@@ -31,6 +32,8 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from . import cache
+
 # What a statement may start with and still change nothing.
 _READS = re.compile(r"\s*(SELECT|BEGIN|PRAGMA|SAVEPOINT|RELEASE|ROLLBACK|SHOW|EXPLAIN)\b", re.IGNORECASE)
 
@@ -41,16 +44,18 @@ _wrote = contextvars.ContextVar("kiosk_wrote", default=False)
 
 
 def _path(app) -> str:
-    return app.extensions["kiosk_data_version"]
+    return app.extensions["kiosk_data_version"][0]
 
 
-def _file_for(app, url) -> str:
+def _file_for(app, url) -> tuple[str, str]:
+    """Where the version is kept, and the file whose owner it takes (the database, or the folder)."""
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return f"{os.path.abspath(url.database)}-version"
+        database = os.path.abspath(url.database)
+        return f"{database}-version", database
     address = url.render_as_string(hide_password=True).encode()
     # DATA_VERSION_FOLDER: the tests, whose every PostgreSQL schema is a database of its own.
     folder = app.config.get("DATA_VERSION_FOLDER") or app.instance_path
-    return os.path.join(folder, f"data-version-{hashlib.sha256(address).hexdigest()[:16]}")
+    return os.path.join(folder, f"data-version-{hashlib.sha256(address).hexdigest()[:16]}"), folder
 
 
 def version() -> int:
@@ -75,14 +80,38 @@ def _note_version() -> None:
 
 
 def bump(app=None) -> None:
-    """Move the version on: call after a write that did not go through a session."""
+    """Move the version on: call after a write that did not go through a session.
+
+    Never fails the write it follows (which is committed by now): if the file cannot be written
+    (a full disk, an owner changed by hand), the error is logged and this worker forgets its
+    kept pages; the other workers' go on for at most kiosk.web.KEPT_SECONDS.
+    """
     app = app or current_app
-    os.makedirs(os.path.dirname(_path(app)), exist_ok=True)
-    fd = os.open(_path(app), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    path, owner_of = app.extensions["kiosk_data_version"]
     try:
-        os.write(fd, b".")
-    finally:
-        os.close(fd)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o664)
+        try:
+            if os.fstat(fd).st_size == 0:
+                _same_owner(fd, owner_of)
+            os.write(fd, b".")
+        finally:
+            os.close(fd)
+    except OSError as error:
+        app.logger.error("could not move the data version on (%s): %s", path, error)
+        with app.app_context():
+            cache.forget_pages()
+
+
+def _same_owner(fd: int, owner_of: str) -> None:
+    # A `flask` command run as root must not leave a file the web server's user cannot append to
+    # (as SQLite does for its -wal file): the version file belongs to whoever owns the database.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        try:
+            found = os.stat(owner_of)
+        except FileNotFoundError:
+            return
+        os.fchown(fd, found.st_uid, found.st_gid)
 
 
 def _on_statement(_conn, _cursor, statement, *_args):
@@ -90,7 +119,10 @@ def _on_statement(_conn, _cursor, statement, *_args):
         _wrote.set(True)
 
 
-def _after_commit(_session):
+def _after_commit(session):
+    # Fired for a savepoint released too: only the outer commit makes a write visible to others.
+    if session.in_nested_transaction():
+        return
     if _wrote.get():
         _wrote.set(False)
         if has_app_context():

@@ -1,11 +1,11 @@
 """The hall's settings that staff change on the settings page, over the configured defaults.
 
 A value saved on the page is a row in `setting`; without one, the configuration (defaults,
-instance/config.py, KIOSK_* variables) decides. Every worker reads the rows again at most
-every CACHE_SECONDS, and the worker that saved at once, so a change needs no restart.
+instance/config.py, KIOSK_* variables) decides. Every worker reads the rows again once anything
+in the hall's data has changed (kiosk.freshness), so a saved setting shows from the next request
+on, in every worker, with no restart.
 """
 import re
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -14,12 +14,14 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from . import cache
+from . import cache, freshness
 from .database import write_transaction
 from .extensions import db
 from .models import Setting
 from .refusal import Refusal
 
+# How long the parts of pages drawn from settings alone may be kept (kiosk.web._kept), as a bound
+# beside the data version.
 CACHE_SECONDS = 5
 
 
@@ -52,12 +54,16 @@ BY_KEY = {spec.key: spec for spec in SPECS}
 
 
 def _overrides() -> dict:
-    cache = current_app.extensions.setdefault("kiosk_settings", {"at": float("-inf"), "values": {}})
-    if time.monotonic() - cache["at"] > CACHE_SECONDS:
+    # Read again only when the data version has moved: a page kept whole (kiosk.web.kept_view)
+    # under a version must show the settings of that version, whichever worker saved them.
+    version = freshness.version()
+    kept = current_app.extensions.get("kiosk_settings")
+    if kept is None or kept["version"] != version:
         rows = db.session.execute(select(Setting.key, Setting.value)).all()
-        cache["values"] = {key: _parse(BY_KEY[key], value) for key, value in rows if key in BY_KEY}
-        cache["at"] = time.monotonic()
-    return cache["values"]
+        kept = {"version": version,
+                "values": {key: _parse(BY_KEY[key], value) for key, value in rows if key in BY_KEY}}
+        current_app.extensions["kiosk_settings"] = kept
+    return kept["values"]
 
 
 def _forget():

@@ -1,5 +1,6 @@
 """How pages are rendered and served: full pages, htmx fragments, headers, the three surfaces."""
 import re
+import secrets
 import uuid
 from functools import lru_cache, wraps
 
@@ -45,8 +46,14 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     return response
 
 
-# Stands in for the visitor's CSRF token in a page kept by render_for_everyone.
-_CSRF_MARK = "\ue000csrf\ue000"  # private-use characters: no page has them by chance
+# Stand in for the visitor's own tokens in a kept page: private-use characters around a part drawn
+# at random by each worker, so that no page has them by chance and nobody can type them into a
+# name that a page shows.
+_MARK = secrets.token_hex(8)
+_CSRF_MARK = f"\ue000csrf-{_MARK}\ue000"
+_CSRF_MARK_BYTES = _CSRF_MARK.encode()
+_TOKEN_MARK = "\ue000token-" + _MARK + "-{}\ue000"
+_TOKEN_MARKS = re.compile(_TOKEN_MARK.format(r"(\d+)").encode())  # hex and letters: no other pattern
 
 
 def _kept(key: tuple, draw) -> str:
@@ -60,7 +67,7 @@ def _kept(key: tuple, draw) -> str:
         token = generate_csrf()
         return draw().replace(token, _CSRF_MARK)
 
-    html = cache.remembered((*key, current_lang()), settings.CACHE_SECONDS, drawn)
+    html = cache.remembered((*key, current_lang(), freshness.version()), settings.CACHE_SECONDS, drawn)
     return html.replace(_CSRF_MARK, generate_csrf())
 
 
@@ -96,8 +103,6 @@ def new_token() -> str:
 
 # --- Pages kept until the data changes ----------------------------------------------------
 
-_TOKEN_MARK = "\ue000token{}\ue000"
-_TOKEN_MARKS = re.compile("\ue000token\\d+\ue000")
 # What htmx says about the request, which decides whether a view answers with a part of its page.
 _HX_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target", "HX-Trigger", "HX-Trigger-Name")
 # How far behind the clock a kept page may be (never behind the data).
@@ -125,8 +130,9 @@ def kept_view(view):
     - the visitor: their session and cookies (kept per visitor where they differ);
     - the day, and at most KEPT_SECONDS of the clock (a page may say "3 minutes ago", or that
       a class's registration opens at eight).
-    Only a whole 200 page whose drawing changed nothing of the visitor's is kept. Its CSRF token
-    and one-use form tokens are cut out, and each visitor served from it gets their own.
+    Only a whole 200 page whose drawing changed nothing of the visitor's (their session, a cookie,
+    a wrong code counted) is kept. Its CSRF token and one-use form tokens are cut out, and each
+    visitor served from it gets their own.
     A visitor with a message waiting (a flash) is always drawn a fresh page, which shows it.
     """
     @wraps(view)
@@ -144,9 +150,10 @@ def kept_view(view):
         try:
             response = make_response(view(*args, **kwargs))
             if response.status_code == 200 and response.mimetype == "text/html" \
-                    and not response.is_streamed and _visitor() == visitor:
+                    and not response.is_streamed and "Set-Cookie" not in response.headers \
+                    and not g.get("wrong_code") and _visitor() == visitor:
                 page = _kept_copy(response)
-                cache.keep(key, KEPT_SECONDS, page, len(page[0]))
+                cache.keep(key, KEPT_SECONDS, page, len(page[0]) + len(repr(key)))
         finally:
             g.pop("one_use_tokens")
         return response
@@ -155,20 +162,23 @@ def kept_view(view):
 
 
 def _kept_copy(response) -> tuple:
-    html = response.get_data(as_text=True)
+    """The page as bytes (UTF-8: half or a quarter of what Python's str of a page with Chinese or
+    an emoji takes), with the visitor's own tokens cut out."""
+    body = response.get_data()
     if token := g.get("csrf_token"):  # where Flask-WTF keeps the token it put in this page
-        html = html.replace(token, _CSRF_MARK)
+        body = body.replace(token.encode(), _CSRF_MARK_BYTES)
     for n, token in enumerate(g.one_use_tokens):
-        html = html.replace(token, _TOKEN_MARK.format(n))
-    headers = [(k, v) for k, v in response.headers.items() if k not in ("Set-Cookie", "Content-Length")]
-    return html, response.status_code, headers
+        body = body.replace(token.encode(), _TOKEN_MARK.format(n).encode())
+    headers = [(k, v) for k, v in response.headers.items() if k != "Content-Length"]
+    return body, response.status_code, headers
 
 
-def _served(html: str, status: int, headers: list):
-    if _CSRF_MARK in html:
-        html = html.replace(_CSRF_MARK, generate_csrf())
-    html = _TOKEN_MARKS.sub(lambda _m: new_token(), html)
-    return make_response(html, status, headers)
+def _served(body: bytes, status: int, headers: list):
+    if _CSRF_MARK_BYTES in body:
+        body = body.replace(_CSRF_MARK_BYTES, generate_csrf().encode())
+    fresh = {}  # one new token for each one the page had, wherever it stands in the page
+    body = _TOKEN_MARKS.sub(lambda m: fresh.setdefault(m.group(1), new_token()).encode(), body)
+    return make_response(body, status, headers)
 
 
 class _Fields(ImmutableMultiDict):

@@ -14,7 +14,7 @@ from jinja2 import ChoiceLoader, DictLoader
 from flask import request
 from sqlalchemy import event, update
 
-from kiosk import create_app, freshness, lending
+from kiosk import create_app, freshness, lending, web
 from kiosk.database import write_transaction
 from kiosk.extensions import db
 from kiosk.models import Tool
@@ -208,14 +208,24 @@ def token_app(tmp_path):
     with app.app_context():
         db.create_all()
     app.jinja_env.loader = ChoiceLoader([DictLoader({
-        "kept_form.html": '{% extends "phone/layout.html" %}{% block content %}'
+        "kept_form.html": '{% extends "phone/layout.html" %}{% block content %}<p>{{ name }}</p>'
                           '<form method="post"><input name="csrf_token" value="{{ csrf_token() }}">'
-                          '<input name="token" value="{{ token }}"></form>{% endblock %}'}), app.jinja_env.loader])
+                          '<input name="token" value="{{ token }}"></form>'
+                          '<form method="post"><input name="again" value="{{ token }}"></form>{% endblock %}'}),
+        app.jinja_env.loader])
 
     @app.get("/kept-form")
     @kept_view
     def kept_form():
-        return render("kept_form.html", token=new_token())
+        # A name someone typed with private-use characters, as a page's mark would look.
+        return render("kept_form.html", token=new_token(), name="\ue000csrf\ue000 \ue000token0\ue000")
+
+    @app.get("/sets-a-cookie")
+    @kept_view
+    def sets_a_cookie():
+        response = render("kept_form.html", token="-", name="-")
+        response.set_cookie("device", new_token())
+        return response
 
     return app
 
@@ -225,21 +235,59 @@ def test_each_visitor_gets_their_own_csrf_and_one_use_tokens(token_app):
     csrf = [csrf_from(page) for page in pages]
     tokens = [re.search(r'name="token" value="([^"]+)"', page).group(1) for page in pages]
     assert len(set(csrf)) == 3 and len(set(tokens)) == 3
-    assert all(uuid.UUID(t) for t in tokens) and not any("\ue000" in page for page in pages)
+    assert all(uuid.UUID(t) for t in tokens) and not any(web._MARK in page for page in pages)
     assert len(token_app.extensions["kiosk_pages"]) == 1  # one page kept, served three times
+    # A token the page shows twice is one token in both places, for each visitor.
+    assert all(re.search(r'name="again" value="([^"]+)"', page).group(1) == t for page, t in zip(pages, tokens))
+    # What someone typed is shown as typed, never taken for a mark.
+    assert all("<p>\ue000csrf\ue000 \ue000token0\ue000</p>" in page for page in pages)
+
+
+def test_a_page_that_sets_a_cookie_is_never_kept(token_app):
+    first, second = token_app.test_client(), token_app.test_client()
+    cookies = [c.get("/sets-a-cookie").headers.get("Set-Cookie", "") for c in (first, second)]
+    assert all("device=" in cookie for cookie in cookies) and cookies[0] != cookies[1]
+    assert not token_app.extensions.get("kiosk_pages")
+
+
+def test_a_savepoint_moves_nothing_until_the_whole_transaction_commits(app, shop):
+    with app.app_context():
+        before = version_now(app)
+        with write_transaction() as s:
+            with s.begin_nested():
+                s.get(Tool, shop["tool_id"]).note = "Chuck key taped to the handle"
+            assert version_now(app) == before  # released, not yet committed: nobody sees it
+        assert version_now(app) > before
+
+
+def test_a_version_that_cannot_be_written_never_fails_the_write(app, shop, caplog):
+    """The loan is committed whatever happens to the version file: the error is logged, and this
+    worker forgets its kept pages (the others' go on for at most KEPT_SECONDS)."""
+    reader = english_client(app)
+    reader.get(f"/t/{shop['code']}")
+    assert app.extensions["kiosk_pages"]
+    path, owner = app.extensions["kiosk_data_version"]
+    app.extensions["kiosk_data_version"] = ("/proc/no-such-folder/version", owner)
+    with app.app_context():
+        loan = lending.borrow(shop["tool_id"], shop["resident"], str(uuid.uuid4()), channel="kiosk")
+        assert loan.id
+    assert "could not move the data version on" in caplog.text
+    assert not app.extensions["kiosk_pages"]
+    app.extensions["kiosk_data_version"] = (path, owner)
 
 
 def test_the_kept_pages_stay_within_their_budget(app, shop, monkeypatch):
     """Every visitor may have a page of their own: the store drops the oldest rather than grow."""
     from kiosk import cache
 
-    page = english_client(app).get(f"/t/{shop['code']}").get_data(as_text=True)
-    monkeypatch.setattr(cache, "MAX_PAGE_CHARS", 3 * len(page) + 100)
+    page = english_client(app).get(f"/t/{shop['code']}").get_data()
+    monkeypatch.setattr(cache, "MAX_PAGE_BYTES", 3 * (len(page) + 1000))
     for n in range(10):
         assert english_client(app).get(f"/t/{shop['code']}?from=poster{n}").status_code == 200
     kept = app.extensions["kiosk_pages"]
-    assert len(kept) == 3 and kept.chars == sum(size for _expiry, (_page, size) in kept.values())
-    assert kept.chars <= cache.MAX_PAGE_CHARS
+    assert 3 <= len(kept) < 10 and kept.size == sum(size for _expiry, (_page, size) in kept.values())
+    assert kept.size <= cache.MAX_PAGE_BYTES
+    assert any("poster9" in key[1] for key in kept) and not any("poster0" in key[1] for key in kept)
 
 
 def test_a_loan_shows_at_once_on_both_databases(any_app):

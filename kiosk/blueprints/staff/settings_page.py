@@ -1,8 +1,7 @@
 """Back office: the hall's settings (admins only), one form made from kiosk.settings.SPECS.
 
 Every value is checked by kiosk.settings before any is saved (all or nothing); each error goes
-next to its field. A saved change applies at once in this worker and within
-settings.CACHE_SECONDS in the others: no restart.
+next to its field. A saved change applies from the next request on, in every worker: no restart.
 """
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
