@@ -9,10 +9,12 @@ and PostgreSQL when KIOSK_BENCH_POSTGRES_URL is set; its tables are DROPPED and 
      so a rerun starts from the same rows and the write mix never accumulates);
   2. in-process, with the Flask test client and a `before_cursor_execute` listener on the same
      database: SQL queries per page and what drawing it costs (after one warm-up request, with
-     no page kept: as on the first request after a change to the data), response size gzipped, and the first visit of kiosk home with everything it loads, in Chinese and Tibetan;
+     no page kept: as on the first request after a change to the data), response size gzipped,
+     and the first visit of kiosk home with everything it loads, in Chinese and Tibetan;
   3. gunicorn (2 sync workers, no debug, as `make run`) serves the app, and separately the minimal
      app (bench/minimal_app.py); a separate process (bench/load.py) asks each page at fixed
-     concurrency for a fixed time: requests/s, p50/p95/p99, the ratio to the minimal app;
+     concurrency for a fixed time, while a resident borrows or returns a tool every second:
+     requests/s, p50/p95/p99, the ratio to the minimal app;
   4. each worker's peak memory (VmHWM from /proc) after the run.
 
 Why an in-repo load script rather than wrk: the write mix must read CSRF and one-use tokens out of
@@ -428,8 +430,9 @@ def measure(db_name: str, url: str, dataset: str, scale: float, args, meta: dict
         peaks = server.peak_mb()
     finally:
         server.stop()
-    return {"dataset": dataset, "scale": scale, "database": db_name, "generated": meta, "samples": {
-        k: v for k, v in picked.items() if k not in ("write_tools", "trickle_tool")}, "minimal": baseline, "pages": pages,
+    shown = {k: v for k, v in picked.items() if k not in ("write_tools", "trickle_tool")}
+    return {"dataset": dataset, "scale": scale, "database": db_name, "generated": meta, "samples": shown,
+        "minimal": baseline, "pages": pages,
         "write_mix": write, "worker_peak_mb": peaks, "worker_booted_mb": booted_mb, "first_visit": first_visits}
 
 

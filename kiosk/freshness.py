@@ -7,9 +7,10 @@ registration, a setting, whoever made it, in any worker or a `flask` command on 
 The version is the size of one file, which grows by one byte after each committed write: beside
 a SQLite database (instance/kiosk.sqlite-version), so that whatever opens that database shares
 it; for PostgreSQL in the instance folder, named after the database's address. Appending a byte
-is atomic between processes, and a size never comes back, so two writes within the same clock tick still give two versions (a file's
-time would not: it moves in steps of several milliseconds). Reading it is one stat() per
-request (a few microseconds), against a query per request for a counter kept in the database.
+is atomic between processes, and a size never comes back, so two writes within the same clock
+tick still give two versions (a file's time would not: it moves in steps of several
+milliseconds). Reading it is one stat() per request (a few microseconds), against a query per
+request for a counter kept in the database.
 A year of a busy hall adds a few hundred kilobytes.
 
 Which writes count: any statement other than a read that a request's (or a command's) session
@@ -37,9 +38,9 @@ from . import cache
 # What a statement may start with and still change nothing.
 _READS = re.compile(r"\s*(SELECT|BEGIN|PRAGMA|SAVEPOINT|RELEASE|ROLLBACK|SHOW|EXPLAIN)\b", re.IGNORECASE)
 
-# Set by a statement that writes, cleared when a commit has moved the version on. A context variable rather
-# than the connection's own info: by the time the session says it committed, its connection is
-# back in the pool.
+# Set by a statement that writes, cleared when a commit has moved the version on. A context
+# variable rather than the connection's own info: by the time the session says it committed, its
+# connection is back in the pool.
 _wrote = contextvars.ContextVar("kiosk_wrote", default=False)
 
 
