@@ -57,8 +57,9 @@ _TOKEN_MARKS = re.compile(_TOKEN_MARK.format(r"(\d+)").encode())  # hex and lett
 
 
 def _kept(key: tuple, draw) -> str:
-    """draw()'s HTML, kept per worker and language for settings.CACHE_SECONDS (so a changed
-    setting, such as the hall's name or the idle time, shows as soon as it would anyway).
+    """draw()'s HTML, kept per worker, language and data version (kiosk.freshness: a saved
+    setting, such as the hall's name or the idle time, shows at once), and at most
+    settings.CACHE_SECONDS.
 
     The one thing in it that is the visitor's own, the CSRF token of its forms, is cut out of
     the kept copy and the visitor's own put back each time.
